@@ -1,0 +1,96 @@
+// The configuration schema: one place for every default. Unknown keys are rejected everywhere
+// (`strictObject`), so a typo in YAML is an error naming the key rather than a silently ignored line.
+import { z } from 'zod';
+import { sectionSchemas } from './sections.ts';
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-"');
+
+export const serverSchema = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Link to Whistle's own UI/API, used in notifications. */
+  publicUrl: z.string().url().optional(),
+  /** Tokens that may call operator endpoints (authorize nodes, incidents, proxy). */
+  operatorTokens: z.array(z.strictObject({ name: z.string().min(1), token: z.string().min(16) })).default([]),
+  bodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  maxSamplesPerBatch: z.number().int().positive().default(10_000),
+  /** Samples older / further in the future than this are rejected (clock skew guard). */
+  maxPastMs: z.number().int().positive().default(7 * 24 * 3600_000),
+  maxFutureMs: z.number().int().positive().default(10 * 60_000),
+});
+
+export const storeSchema = z.strictObject({
+  kind: z.enum(['chdb', 'clickhouse']).default('chdb'),
+  /** chDB data directory (embedded store). */
+  path: z.string().default('./data/chdb'),
+  url: z.string().url().default('http://127.0.0.1:8123'),
+  username: z.string().default('default'),
+  password: z.string().default(''),
+  database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('whistle'),
+  retentionDays: z.number().int().positive().default(30),
+  requestTimeoutMs: z.number().int().positive().default(30_000),
+});
+
+export const writerSchema = z.strictObject({
+  batchSize: z.number().int().positive().default(50_000),
+  flushIntervalMs: z.number().int().positive().default(500),
+  /** Queue bound in samples; beyond it ingest answers 429 with Retry-After. */
+  maxQueueSamples: z.number().int().positive().default(1_000_000),
+  /** Where batches go while the store is down; replayed in order when it returns. */
+  spoolDir: z.string().default('./data/spool'),
+  retryInitialMs: z.number().int().positive().default(200),
+  retryMaxMs: z.number().int().positive().default(10_000),
+});
+
+export const clusterSchema = z.strictObject({
+  name,
+  /** Agents present this to register; keep it secret. */
+  joinToken: z.string().min(16),
+  /** Kubernetes access for watching and the read-only proxy. */
+  kubeconfig: z.string().optional(),
+  context: z.string().optional(),
+});
+
+const httpProbe = z.strictObject({ name, url: z.string().url(), timeoutMs: z.number().int().positive().default(2000), insecure: z.boolean().default(false) });
+const tcpProbe = z.strictObject({ name, host: z.string().min(1), port: z.number().int().min(1).max(65535), timeoutMs: z.number().int().positive().default(2000) });
+const dnsProbe = z.strictObject({ name, query: z.string().min(1), resolver: z.string().optional(), timeoutMs: z.number().int().positive().default(2000) });
+const certProbe = z.strictObject({ name, path: z.string().min(1) });
+
+export const agentSchema = z.strictObject({
+  /** `whistle start` also runs an agent for this machine. */
+  enabled: z.boolean().default(true),
+  server: z.string().url().default('http://127.0.0.1:8080'),
+  cluster: name.default('local'),
+  /** Defaults to the host name. */
+  node: name.optional(),
+  joinToken: z.string().optional(),
+  intervalMs: z.number().int().min(100).default(10_000),
+  stateDir: z.string().default('./data/agent'),
+  maxSpoolBytes: z.number().int().positive().default(512 * 1024 * 1024),
+  /** Filesystems smaller than this are not reported (like node-exporter's tiny-fs filter). */
+  minFilesystemBytes: z.number().int().nonnegative().default(0),
+  probes: z
+    .strictObject({
+      http: z.array(httpProbe).default([]),
+      tcp: z.array(tcpProbe).default([]),
+      dns: z.array(dnsProbe).default([]),
+      certs: z.array(certProbe).default([]),
+    })
+    .prefault({}),
+});
+
+export const configSchema = z.strictObject({
+  server: serverSchema.prefault({}),
+  store: storeSchema.prefault({}),
+  writer: writerSchema.prefault({}),
+  clusters: z.array(clusterSchema).default([]),
+  agent: agentSchema.prefault({}),
+  ...sectionSchemas,
+});
+
+export type WhistleConfig = z.infer<typeof configSchema>;
+export type ServerConfig = z.infer<typeof serverSchema>;
+export type StoreConfig = z.infer<typeof storeSchema>;
+export type WriterConfig = z.infer<typeof writerSchema>;
+export type AgentConfig = z.infer<typeof agentSchema>;
+export type ClusterConfig = z.infer<typeof clusterSchema>;
