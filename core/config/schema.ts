@@ -38,6 +38,8 @@ export const writerSchema = z.strictObject({
   maxQueueSamples: z.number().int().positive().default(1_000_000),
   /** Where batches go while the store is down; replayed in order when it returns. */
   spoolDir: z.string().default('./data/spool'),
+  /** Beyond this much on disk, the writer stops spooling and ingest answers 429. */
+  maxSpoolBytes: z.number().int().positive().default(4 * 1024 * 1024 * 1024),
   retryInitialMs: z.number().int().positive().default(200),
   retryMaxMs: z.number().int().positive().default(10_000),
 });
@@ -80,6 +82,8 @@ export const agentSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
+  /** Where the embedded defaults keep their state (generated secrets, agent state). */
+  dataDir: z.string().default('./data'),
   server: serverSchema.prefault({}),
   store: storeSchema.prefault({}),
   writer: writerSchema.prefault({}),

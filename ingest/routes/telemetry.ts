@@ -1,0 +1,63 @@
+// POST /v1/telemetry: one agent batch. Authentication happens before the body is read, so an
+// unknown token costs nothing; the batch is validated whole, encoded, and queued for the writer.
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../app/context.ts';
+import { ForbiddenError, OverloadedError, UnauthorizedError } from '../../core/errors.ts';
+import type { RegisteredNode } from '../../core/types.ts';
+import { encodeBatch, SampleRangeError, telemetrySchema, type TelemetryBatch } from '../telemetry-batch.ts';
+import { bearer } from '../tokens.ts';
+
+type AuthedRequest = FastifyRequest & { agentNode?: RegisteredNode };
+
+export const telemetryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
+  const { server } = ctx.config;
+  const m = ctx.metrics;
+
+  app.post<{ Body: TelemetryBatch }>(
+    '/v1/telemetry',
+    {
+      bodyLimit: server.bodyLimitBytes,
+      schema: { body: telemetrySchema(server.maxSamplesPerBatch) },
+      onRequest: async (req: AuthedRequest) => {
+        try {
+          req.agentNode = ctx.nodes.authenticate(bearer(req.headers.authorization));
+        } catch (err) {
+          const reason = err instanceof UnauthorizedError ? 'unauthorized' : /pending/.test((err as Error).message) ? 'pending' : 'forbidden';
+          m.rejected.inc({ reason });
+          throw err;
+        }
+      },
+    },
+    async (req, reply) => {
+      const batch = req.body;
+      const node = (req as AuthedRequest).agentNode!;
+      if (batch.cluster !== node.cluster || batch.node !== node.node) {
+        m.rejected.inc({ reason: 'forbidden' }, batch.samples.length);
+        throw new ForbiddenError(`token belongs to ${node.cluster}/${node.node}, not ${batch.cluster}/${batch.node}`);
+      }
+      let body: string;
+      try {
+        body = encodeBatch(batch, {
+          now: Date.now(),
+          maxPastMs: server.maxPastMs,
+          maxFutureMs: server.maxFutureMs,
+          labelsAsText: ctx.store.dialect === 'legacy',
+        });
+      } catch (err) {
+        if (err instanceof SampleRangeError) m.rejected.inc({ reason: err.reason }, batch.samples.length);
+        throw err;
+      }
+      if (batch.samples.length > 0) {
+        try {
+          ctx.samplesWriter.enqueue(body, batch.samples.length);
+        } catch (err) {
+          if (err instanceof OverloadedError) m.rejected.inc({ reason: 'overloaded' }, batch.samples.length);
+          throw err;
+        }
+      }
+      m.accepted.inc(batch.samples.length);
+      m.batchSize.observe(batch.samples.length);
+      return reply.code(202).send({ accepted: batch.samples.length });
+    },
+  );
+};

@@ -1,0 +1,97 @@
+// An ordered on-disk queue of batches: the writer's refuge while the store is down. Each batch is
+// one file named by a monotonically increasing sequence number, written to a temporary name, synced
+// and renamed, so a crash leaves either the whole batch or none of it.
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const FILE = /^(\d{16})\.batch$/;
+
+export interface SpooledBatch {
+  seq: number;
+  path: string;
+  body: string;
+  rows: number;
+}
+
+export class DiskSpool {
+  private seq = 0;
+  private files: number[] = [];
+  private bytes = 0;
+  private ready: Promise<void> | null = null;
+
+  constructor(readonly dir: string) {}
+
+  /** Scans what an earlier run left behind; those batches are replayed first. */
+  init(): Promise<void> {
+    this.ready ??= (async () => {
+      await mkdir(this.dir, { recursive: true });
+      await mkdir(join(this.dir, 'dead'), { recursive: true });
+      for (const name of await readdir(this.dir)) {
+        const m = FILE.exec(name);
+        if (m) {
+          this.files.push(Number(m[1]));
+          this.bytes += (await stat(join(this.dir, name))).size;
+        } else if (name.endsWith('.tmp')) await rm(join(this.dir, name), { force: true });
+      }
+      this.files.sort((a, b) => a - b);
+      this.seq = this.files.at(-1) ?? 0;
+    })();
+    return this.ready;
+  }
+
+  get length(): number {
+    return this.files.length;
+  }
+
+  get sizeBytes(): number {
+    return this.bytes;
+  }
+
+  private pathOf(seq: number): string {
+    return join(this.dir, `${String(seq).padStart(16, '0')}.batch`);
+  }
+
+  async append(body: string, rows: number): Promise<void> {
+    await this.init();
+    const seq = ++this.seq;
+    const path = this.pathOf(seq);
+    const tmp = `${path}.tmp`;
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(`${rows}\n${body}`);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    this.files.push(seq);
+    this.bytes += Buffer.byteLength(body) + String(rows).length + 1;
+  }
+
+  async peek(): Promise<SpooledBatch | null> {
+    await this.init();
+    const seq = this.files[0];
+    if (seq === undefined) return null;
+    const path = this.pathOf(seq);
+    const text = await readFile(path, 'utf8');
+    const nl = text.indexOf('\n');
+    return { seq, path, rows: Number(text.slice(0, nl)), body: text.slice(nl + 1) };
+  }
+
+  async remove(batch: SpooledBatch): Promise<void> {
+    const size = (await stat(batch.path)).size;
+    await rm(batch.path, { force: true });
+    this.files = this.files.filter((s) => s !== batch.seq);
+    this.bytes -= size;
+  }
+
+  /** A batch the store keeps refusing is set aside, not retried forever, and not deleted. */
+  async quarantine(batch: SpooledBatch): Promise<string> {
+    const size = (await stat(batch.path)).size;
+    const dest = join(this.dir, 'dead', `${String(batch.seq).padStart(16, '0')}.batch`);
+    await rename(batch.path, dest);
+    this.files = this.files.filter((s) => s !== batch.seq);
+    this.bytes -= size;
+    return dest;
+  }
+}

@@ -1,0 +1,221 @@
+// The batching writer between ingest and the store. Accepted rows wait in a bounded in-memory
+// queue; one flush at a time writes them as a single batch (size- or time-triggered). When the
+// store fails, batches go to a disk spool in order and are replayed, oldest first, before anything
+// newer is written, so nothing accepted is lost and order is kept. When memory and spool are both
+// full, `enqueue` refuses with OverloadedError (HTTP 429 + Retry-After) instead of growing.
+import type { Logger } from 'pino';
+import { Backoff, sleep } from '../core/backoff.ts';
+import type { Component } from '../core/component.ts';
+import { OverloadedError, StoreUnavailableError } from '../core/errors.ts';
+import type { Store } from '../store/store.ts';
+import type { IngestMetrics } from './metrics.ts';
+import { DiskSpool } from './spool.ts';
+
+export interface WriterOptions {
+  table: string;
+  batchSize: number;
+  flushIntervalMs: number;
+  maxQueueSamples: number;
+  maxSpoolBytes: number;
+  spoolDir: string;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  /** Non-connection failures of one spooled batch before it is quarantined. */
+  maxBatchFailures?: number;
+}
+
+interface Chunk {
+  body: string;
+  rows: number;
+}
+
+export class BatchWriter implements Component {
+  readonly name: string;
+  private queue: Chunk[] = [];
+  private queuedRows = 0;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private readonly spool: DiskSpool;
+  private readonly backoff: Backoff;
+  private storeHealthy = true;
+  private batchFailures = 0;
+  private inFlight = 0;
+  /** Rows written since start; the benchmark and tests read it. */
+  written = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly opts: WriterOptions,
+    private readonly metrics: IngestMetrics,
+    private readonly log: Logger,
+  ) {
+    this.name = `writer:${opts.table}`;
+    this.spool = new DiskSpool(opts.spoolDir);
+    this.backoff = new Backoff({ initialMs: opts.retryInitialMs, maxMs: opts.retryMaxMs });
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    await this.spool.init();
+    this.metrics.spooledBatches.set(this.spool.length);
+    if (this.spool.length > 0) this.log.info({ batches: this.spool.length }, 'replaying spooled batches from an earlier run');
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Queues pre-encoded JSONEachRow rows. Throws OverloadedError when full; never blocks. */
+  enqueue(body: string, rows: number): void {
+    if (this.queuedRows + rows > this.opts.maxQueueSamples) {
+      const retryAfter = Math.max(1, Math.ceil(this.opts.flushIntervalMs / 1000) * (this.storeHealthy ? 1 : 5));
+      throw new OverloadedError(`write queue full (${this.queuedRows} samples waiting); retry later`, retryAfter);
+    }
+    this.queue.push({ body, rows });
+    this.queuedRows += rows;
+    this.metrics.queueDepth.set(this.queuedRows);
+    if (this.queuedRows >= this.opts.batchSize) this.wake?.();
+  }
+
+  get depth(): number {
+    return this.queuedRows;
+  }
+
+  get spooled(): number {
+    return this.spool.length;
+  }
+
+  get healthy(): boolean {
+    return this.storeHealthy;
+  }
+
+  private take(): Chunk | null {
+    if (this.queue.length === 0) return null;
+    const parts: string[] = [];
+    let rows = 0;
+    while (this.queue.length > 0 && rows < this.opts.batchSize) {
+      const c = this.queue.shift()!;
+      parts.push(c.body);
+      rows += c.rows;
+    }
+    this.queuedRows -= rows;
+    this.metrics.queueDepth.set(this.queuedRows);
+    return { body: parts.join('\n'), rows };
+  }
+
+  private async run(): Promise<void> {
+    while (this.running || this.queue.length > 0) {
+      if (this.queuedRows < this.opts.batchSize && this.running && this.spool.length === 0) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.opts.flushIntervalMs);
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        this.wake = null;
+      }
+      await this.cycle();
+    }
+  }
+
+  /** One step: replay the spool if it has anything, otherwise write the next batch. */
+  private async cycle(): Promise<void> {
+    if (this.spool.length > 0) {
+      const replayed = await this.replayOne();
+      if (!replayed) {
+        // Store still down: move memory to disk so the queue keeps room, unless the spool is full.
+        if (this.spool.sizeBytes < this.opts.maxSpoolBytes) await this.spoolMemory();
+        if (this.running) await sleep(this.backoff.next());
+      }
+      return;
+    }
+    const batch = this.take();
+    if (!batch) return;
+    this.inFlight += batch.rows;
+    try {
+      if (!(await this.write(batch))) {
+        await this.spool.append(batch.body, batch.rows);
+        this.metrics.spooledBatches.set(this.spool.length);
+      }
+    } finally {
+      this.inFlight -= batch.rows;
+    }
+  }
+
+  private async spoolMemory(): Promise<void> {
+    for (let batch = this.take(); batch; batch = this.take()) {
+      await this.spool.append(batch.body, batch.rows);
+      if (this.spool.sizeBytes >= this.opts.maxSpoolBytes) break;
+    }
+    this.metrics.spooledBatches.set(this.spool.length);
+  }
+
+  private async replayOne(): Promise<boolean> {
+    const batch = await this.spool.peek();
+    if (!batch) return true;
+    const ok = await this.write(batch);
+    if (ok) {
+      await this.spool.remove(batch);
+      this.metrics.spooledBatches.set(this.spool.length);
+      if (this.spool.length === 0) this.log.info('spool drained; store writes back to normal');
+      return true;
+    }
+    if (this.storeHealthy && ++this.batchFailures >= (this.opts.maxBatchFailures ?? 5)) {
+      // The store is up but refuses this batch: set it aside rather than block everything behind it.
+      const dest = await this.spool.quarantine(batch);
+      this.batchFailures = 0;
+      this.metrics.spooledBatches.set(this.spool.length);
+      this.log.error({ dest, rows: batch.rows }, 'store keeps rejecting a spooled batch; quarantined');
+      return true;
+    }
+    return false;
+  }
+
+  private async write(batch: Chunk): Promise<boolean> {
+    const end = this.metrics.flushSeconds.startTimer();
+    this.inFlight += batch.rows;
+    try {
+      await this.store.insertJsonEachRow(this.opts.table, batch.body);
+      end();
+      this.written += batch.rows;
+      this.metrics.flushedSamples.inc(batch.rows);
+      if (!this.storeHealthy) this.log.info('store is back');
+      this.storeHealthy = true;
+      this.batchFailures = 0;
+      this.backoff.reset();
+      return true;
+    } catch (err) {
+      this.metrics.storeErrors.inc({ op: 'insert' });
+      const unavailable = err instanceof StoreUnavailableError;
+      if (this.storeHealthy || !unavailable) this.log.warn({ err: (err as Error).message, rows: batch.rows }, 'store insert failed; batch spooled');
+      this.storeHealthy = !unavailable;
+      return false;
+    } finally {
+      this.inFlight -= batch.rows;
+    }
+  }
+
+  /** Stops accepting, then writes (or spools) everything still in memory. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    if (this.queue.length > 0) await this.spoolMemory();
+  }
+
+  /** Resolves when everything accepted so far is in the store (tests, benchmark, shutdown). */
+  async drained(timeoutMs = 60_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.queuedRows === 0 && this.spool.length === 0 && !this.flushing) return true;
+      this.wake?.();
+      await sleep(20);
+    }
+    return false;
+  }
+
+  private get flushing(): boolean {
+    return this.inFlight > 0;
+  }
+}
