@@ -55,7 +55,14 @@ export const clusterSchema = z.strictObject({
 
 const httpProbe = z.strictObject({ name, url: z.string().url(), timeoutMs: z.number().int().positive().default(2000), insecure: z.boolean().default(false) });
 const tcpProbe = z.strictObject({ name, host: z.string().min(1), port: z.number().int().min(1).max(65535), timeoutMs: z.number().int().positive().default(2000) });
-const dnsProbe = z.strictObject({ name, query: z.string().min(1), resolver: z.string().optional(), timeoutMs: z.number().int().positive().default(2000) });
+const dnsProbe = z.strictObject({
+  name,
+  query: z.string().min(1),
+  /** "IP" or "IP:port" ("[IPv6]:port"); the system resolvers when absent. */
+  resolver: z.string().optional(),
+  type: z.enum(['A', 'AAAA', 'CNAME', 'MX', 'NS', 'SRV', 'TXT']).default('A'),
+  timeoutMs: z.number().int().positive().default(2000),
+});
 const certProbe = z.strictObject({ name, path: z.string().min(1) });
 
 export const agentSchema = z.strictObject({
@@ -71,6 +78,26 @@ export const agentSchema = z.strictObject({
   maxSpoolBytes: z.number().int().positive().default(512 * 1024 * 1024),
   /** Filesystems smaller than this are not reported (like node-exporter's tiny-fs filter). */
   minFilesystemBytes: z.number().int().nonnegative().default(0),
+  /** Mount points not reported (regex), like node-exporter's mount-points-exclude; pod volume bind mounts. */
+  excludeMountPoints: z
+    .string()
+    .default('^/(dev|proc|sys|run/credentials/.+|var/lib/docker/.+|var/lib/containers/storage/.+|var/lib/kubelet/pods/.+|run/containerd/.+|run/k3s/containerd/.+)($|/)')
+    .refine((s) => {
+      try {
+        new RegExp(s);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a valid regular expression'),
+  /** Upload tuning: one request in flight, at most this many samples / bytes per request. */
+  maxBatchSamples: z.number().int().positive().max(10_000).default(10_000),
+  maxBatchBytes: z.number().int().positive().default(2 * 1024 * 1024),
+  requestTimeoutMs: z.number().int().positive().default(10_000),
+  retryInitialMs: z.number().int().positive().default(500),
+  retryMaxMs: z.number().int().positive().default(30_000),
+  /** Batches the server rejected for good (400/413) are kept for inspection; the oldest beyond this go. */
+  maxDeadLetterFiles: z.number().int().nonnegative().default(100),
   probes: z
     .strictObject({
       http: z.array(httpProbe).default([]),
