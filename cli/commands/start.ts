@@ -1,0 +1,63 @@
+// `whistle start`: the management plane, and (unless disabled) an agent for this machine, on the
+// embedded defaults: chDB under ./data, generated tokens, the local agent authorized automatically.
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { Command } from 'commander';
+import { loadConfig } from '../../core/config/load.ts';
+import type { WhistleConfig } from '../../core/config/schema.ts';
+import type { Component } from '../../core/component.ts';
+import { createLogger } from '../../core/log.ts';
+import { Whistle } from '../../app/whistle.ts';
+import { builtinExtensions } from '../../app/extensions.ts';
+import { localSecrets } from '../local-secrets.ts';
+import { createNodeAgent } from '../../agent/node-agent.ts';
+
+/** Fills what the embedded defaults leave open: a local cluster and an operator token. */
+export function withLocalDefaults(cfg: WhistleConfig): WhistleConfig {
+  const secrets = localSecrets(cfg.dataDir);
+  const clusters = cfg.clusters.length > 0 ? cfg.clusters : [{ name: cfg.agent.cluster, joinToken: secrets.joinToken }];
+  const operatorTokens = cfg.server.operatorTokens.length > 0 ? cfg.server.operatorTokens : [{ name: 'local-operator', token: secrets.operatorToken }];
+  const agentJoin = cfg.agent.joinToken ?? clusters.find((c) => c.name === cfg.agent.cluster)?.joinToken;
+  return { ...cfg, clusters, server: { ...cfg.server, operatorTokens }, agent: { ...cfg.agent, joinToken: agentJoin, node: cfg.agent.node ?? hostname() } };
+}
+
+export function defaultConfigPath(explicit?: string): string | undefined {
+  if (explicit) return explicit;
+  if (process.env.WHISTLE_CONFIG) return process.env.WHISTLE_CONFIG;
+  return existsSync('whistle.yaml') ? 'whistle.yaml' : undefined;
+}
+
+export function startCommand(): Command {
+  return new Command('start')
+    .description('run the management plane (API, writer, detectors, incidents) and an agent for this machine')
+    .option('-c, --config <file>', 'YAML configuration (default: ./whistle.yaml if present, env WHISTLE_CONFIG)')
+    .option('--no-agent', 'do not run the local node agent')
+    .action(async (opts: { config?: string; agent: boolean }) => {
+      const log = createLogger();
+      const cfg = withLocalDefaults(loadConfig(defaultConfigPath(opts.config)));
+      const whistle = await Whistle.create(cfg, { logger: log, extensions: builtinExtensions() });
+      const agentCfg = cfg.agent;
+      whistle.ctx.nodes.autoAuthorize = (cluster, node) =>
+        opts.agent && agentCfg.enabled && cluster === agentCfg.cluster && node === agentCfg.node ? 'whistle start (local agent)' : undefined;
+      const url = await whistle.start();
+      let agent: Component | undefined;
+      if (opts.agent && agentCfg.enabled) {
+        const port = whistle.server.addresses()[0]?.port ?? cfg.server.port;
+        agent = createNodeAgent({ ...agentCfg, server: `http://127.0.0.1:${port}` }, { logger: log.child({ component: 'agent' }) });
+        await agent.start();
+      }
+      console.log(`Whistle is running at ${url} (store: ${cfg.store.kind}${cfg.store.kind === 'chdb' ? ` in ${cfg.store.path}` : ''}).`);
+      console.log(`Try: npx whistle nodes    npx whistle samples --node ${agentCfg.node} --name node_load1`);
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'stopping');
+        await agent?.stop();
+        await whistle.stop();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+    });
+}
