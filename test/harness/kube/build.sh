@@ -42,7 +42,10 @@ else
 fi
 
 # --- kwok ------------------------------------------------------------------------------------
-if [[ -x "$KWOK_DIR/kwok" && -f "$KWOK_DIR/stages/node-fast.yaml" ]]; then
+STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
+        node/heartbeat/node-heartbeat.yaml pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml)
+stages_ok() { for s in "${STAGES[@]}"; do [[ -f "$1/stages/$(basename "$s")" ]] || return 1; done; }
+if [[ -x "$KWOK_DIR/kwok" ]] && stages_ok "$KWOK_DIR"; then
   log "kwok $KWOK_VERSION cached in $KWOK_DIR"
 else
   log "building kwok $KWOK_VERSION"
@@ -52,11 +55,10 @@ else
   GOBIN="$tmp" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
   # kwok v0.8 has no built-in stages: the harness passes the module's own stage files with --config.
   src="$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
-  [[ -d "$src/kustomize/stage" ]] || { echo "build.sh: kwok module has no kustomize/stage dir ($src)" >&2; exit 1; }
-  cp "$src/kustomize/stage/node/fast/node-initialize.yaml" "$tmp/stages/node-fast.yaml"
-  cp "$src/kustomize/stage/node/heartbeat/node-heartbeat.yaml" "$tmp/stages/node-heartbeat.yaml"
-  cp "$src"/kustomize/stage/pod/fast/*.yaml "$tmp/stages/" 2>/dev/null || true
-  for f in "$tmp"/stages/pod-*.yaml; do [[ -e "$f" ]] || continue; done
+  for s in "${STAGES[@]}"; do
+    [[ -f "$src/kustomize/stage/$s" ]] || { echo "build.sh: kwok module has no kustomize/stage/$s ($src)" >&2; exit 1; }
+    cp "$src/kustomize/stage/$s" "$tmp/stages/"
+  done
   rm -rf "$KWOK_DIR"; mv "$tmp" "$KWOK_DIR"
   log "kwok built in $(( $(date +%s) - start )) s"
 fi
