@@ -6,11 +6,16 @@ import { join } from 'node:path';
 
 const FILE = /^(\d{16})\.batch$/;
 
-export interface SpooledBatch {
-  seq: number;
-  path: string;
+export interface BatchToSpool {
   body: string;
   rows: number;
+  lo: number;
+  hi: number;
+}
+
+export interface SpooledBatch extends BatchToSpool {
+  seq: number;
+  path: string;
 }
 
 export class DiskSpool {
@@ -51,21 +56,22 @@ export class DiskSpool {
     return join(this.dir, `${String(seq).padStart(16, '0')}.batch`);
   }
 
-  async append(body: string, rows: number): Promise<void> {
+  async append(batch: BatchToSpool): Promise<void> {
     await this.init();
     const seq = ++this.seq;
     const path = this.pathOf(seq);
     const tmp = `${path}.tmp`;
     const fh = await open(tmp, 'w');
     try {
-      await fh.writeFile(`${rows}\n${body}`);
+      // First line: what the batch is (rows and chunk id range); the rest: its JSONEachRow body.
+      await fh.writeFile(`${JSON.stringify({ rows: batch.rows, lo: batch.lo, hi: batch.hi })}\n${batch.body}`);
       await fh.sync();
     } finally {
       await fh.close();
     }
     await rename(tmp, path);
     this.files.push(seq);
-    this.bytes += Buffer.byteLength(body) + String(rows).length + 1;
+    this.bytes += (await stat(path)).size;
   }
 
   async peek(): Promise<SpooledBatch | null> {
@@ -75,7 +81,8 @@ export class DiskSpool {
     const path = this.pathOf(seq);
     const text = await readFile(path, 'utf8');
     const nl = text.indexOf('\n');
-    return { seq, path, rows: Number(text.slice(0, nl)), body: text.slice(nl + 1) };
+    const head = JSON.parse(text.slice(0, nl)) as { rows: number; lo: number; hi: number };
+    return { seq, path, ...head, body: text.slice(nl + 1) };
   }
 
   async remove(batch: SpooledBatch): Promise<void> {

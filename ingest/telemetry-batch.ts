@@ -66,6 +66,8 @@ export interface EncodeOptions {
   maxFutureMs: number;
   /** Legacy ClickHouse servers store labels as JSON text. */
   labelsAsText: boolean;
+  /** The writer's id for this chunk of rows (see BatchWriter.nextChunkId). */
+  batchId: number;
 }
 
 /**
@@ -84,7 +86,7 @@ export function encodeBatch(batch: TelemetryBatch, opts: EncodeOptions): string 
     if (s.ts < minTs) throw new SampleRangeError(`samples[${i}].ts: ${s.ts} is older than the accepted window (${opts.maxPastMs} ms)`, 'ts_out_of_range');
     if (s.ts > maxTs) throw new SampleRangeError(`samples[${i}].ts: ${s.ts} is more than ${opts.maxFutureMs} ms in the future`, 'ts_out_of_range');
     const labels = s.labels ? JSON.stringify(s.labels) : '{}';
-    lines[i] = `${head}${JSON.stringify(s.name)},"ts":${s.ts},"value":${s.value},"labels":${opts.labelsAsText ? JSON.stringify(labels) : labels}}`;
+    lines[i] = `${head}${JSON.stringify(s.name)},"ts":${s.ts},"value":${s.value},"batch_id":${opts.batchId},"labels":${opts.labelsAsText ? JSON.stringify(labels) : labels}}`;
   }
   return lines.join('\n');
 }

@@ -27,6 +27,9 @@ export interface WriterOptions {
 interface Chunk {
   body: string;
   rows: number;
+  /** Range of chunk ids (the rows' batch_id column) this batch holds. */
+  lo: number;
+  hi: number;
 }
 
 export class BatchWriter implements Component {
@@ -43,6 +46,7 @@ export class BatchWriter implements Component {
   private inFlight = 0;
   /** Rows written since start; the benchmark and tests read it. */
   written = 0;
+  private lastChunkId = 0;
 
   constructor(
     private readonly store: Store,
@@ -64,13 +68,22 @@ export class BatchWriter implements Component {
     this.loop = this.run();
   }
 
+  /**
+   * A unique, increasing id for the next chunk of rows, written into each row's `batch_id`. Ids
+   * grow across restarts too (they start from the clock), so a batch is a contiguous id range.
+   */
+  nextChunkId(): number {
+    this.lastChunkId = Math.max(this.lastChunkId + 1, Date.now() * 1000);
+    return this.lastChunkId;
+  }
+
   /** Queues pre-encoded JSONEachRow rows. Throws OverloadedError when full; never blocks. */
-  enqueue(body: string, rows: number): void {
+  enqueue(body: string, rows: number, chunkId: number): void {
     if (this.queuedRows + rows > this.opts.maxQueueSamples) {
       const retryAfter = Math.max(1, Math.ceil(this.opts.flushIntervalMs / 1000) * (this.storeHealthy ? 1 : 5));
       throw new OverloadedError(`write queue full (${this.queuedRows} samples waiting); retry later`, retryAfter);
     }
-    this.queue.push({ body, rows });
+    this.queue.push({ body, rows, lo: chunkId, hi: chunkId });
     this.queuedRows += rows;
     this.metrics.queueDepth.set(this.queuedRows);
     if (this.queuedRows >= this.opts.batchSize) this.wake?.();
@@ -92,14 +105,17 @@ export class BatchWriter implements Component {
     if (this.queue.length === 0) return null;
     const parts: string[] = [];
     let rows = 0;
+    const lo = this.queue[0]!.lo;
+    let hi = lo;
     while (this.queue.length > 0 && rows < this.opts.batchSize) {
       const c = this.queue.shift()!;
       parts.push(c.body);
       rows += c.rows;
+      hi = c.hi;
     }
     this.queuedRows -= rows;
     this.metrics.queueDepth.set(this.queuedRows);
-    return { body: parts.join('\n'), rows };
+    return { body: parts.join('\n'), rows, lo, hi };
   }
 
   private async run(): Promise<void> {
@@ -134,7 +150,7 @@ export class BatchWriter implements Component {
     this.inFlight += batch.rows;
     try {
       if (!(await this.write(batch))) {
-        await this.spool.append(batch.body, batch.rows);
+        await this.spool.append(batch);
         this.metrics.spooledBatches.set(this.spool.length);
       }
     } finally {
@@ -144,7 +160,7 @@ export class BatchWriter implements Component {
 
   private async spoolMemory(): Promise<void> {
     for (let batch = this.take(); batch; batch = this.take()) {
-      await this.spool.append(batch.body, batch.rows);
+      await this.spool.append(batch);
       if (this.spool.sizeBytes >= this.opts.maxSpoolBytes) break;
     }
     this.metrics.spooledBatches.set(this.spool.length);
@@ -153,7 +169,7 @@ export class BatchWriter implements Component {
   private async replayOne(): Promise<boolean> {
     const batch = await this.spool.peek();
     if (!batch) return true;
-    const ok = await this.write(batch);
+    const ok = (await this.alreadyWritten(batch)) || (await this.write(batch));
     if (ok) {
       await this.spool.remove(batch);
       this.metrics.spooledBatches.set(this.spool.length);
@@ -169,6 +185,30 @@ export class BatchWriter implements Component {
       return true;
     }
     return false;
+  }
+
+  /**
+   * A batch whose insert failed may still have landed (the server died after committing, before
+   * answering). Its id range tells: all rows there means done, none means insert it.
+   */
+  private async alreadyWritten(batch: Chunk): Promise<boolean> {
+    try {
+      const [row] = await this.store.query<{ c: string | number }>(
+        `SELECT count() AS c FROM ${this.opts.table} WHERE batch_id >= {lo:UInt64} AND batch_id <= {hi:UInt64}`,
+        { lo: batch.lo, hi: batch.hi },
+      );
+      const found = Number(row?.c ?? 0);
+      if (found === 0) return false;
+      if (found === batch.rows) {
+        this.log.info({ rows: batch.rows }, 'spooled batch had already landed before the failure; not writing it twice');
+        return true;
+      }
+      // A partial batch cannot come from one insert; report it loudly and let the insert go ahead.
+      this.log.error({ found, rows: batch.rows }, 'spooled batch partially present in the store');
+      return false;
+    } catch {
+      return false;
+    }
   }
 
   private async write(batch: Chunk): Promise<boolean> {

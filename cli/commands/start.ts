@@ -42,9 +42,11 @@ export function startCommand(): Command {
       const url = await whistle.start();
       let agent: Component | undefined;
       if (opts.agent && agentCfg.enabled) {
-        const port = whistle.server.addresses()[0]?.port ?? cfg.server.port;
-        agent = createNodeAgent({ ...agentCfg, server: `http://127.0.0.1:${port}` }, { logger: log.child({ component: 'agent' }) });
-        await agent.start();
+        const addr = whistle.server.server.address();
+        const port = typeof addr === 'object' && addr ? addr.port : cfg.server.port;
+        const started = createNodeAgent({ ...agentCfg, server: `http://127.0.0.1:${port}` }, { logger: log.child({ component: 'agent' }) });
+        await started.start();
+        agent = started;
       }
       console.log(`Whistle is running at ${url} (store: ${cfg.store.kind}${cfg.store.kind === 'chdb' ? ` in ${cfg.store.path}` : ''}).`);
       console.log(`Try: npx whistle nodes    npx whistle samples --node ${agentCfg.node} --name node_load1`);

@@ -36,12 +36,14 @@ export const telemetryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
         throw new ForbiddenError(`token belongs to ${node.cluster}/${node.node}, not ${batch.cluster}/${batch.node}`);
       }
       let body: string;
+      const batchId = ctx.samplesWriter.nextChunkId();
       try {
         body = encodeBatch(batch, {
           now: Date.now(),
           maxPastMs: server.maxPastMs,
           maxFutureMs: server.maxFutureMs,
           labelsAsText: ctx.store.dialect === 'legacy',
+          batchId,
         });
       } catch (err) {
         if (err instanceof SampleRangeError) m.rejected.inc({ reason: err.reason }, batch.samples.length);
@@ -49,7 +51,7 @@ export const telemetryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
       }
       if (batch.samples.length > 0) {
         try {
-          ctx.samplesWriter.enqueue(body, batch.samples.length);
+          ctx.samplesWriter.enqueue(body, batch.samples.length, batchId);
         } catch (err) {
           if (err instanceof OverloadedError) m.rejected.inc({ reason: 'overloaded' }, batch.samples.length);
           throw err;

@@ -7,7 +7,10 @@ CREATE TABLE IF NOT EXISTS samples
     name LowCardinality(String),
     ts DateTime64(3, 'UTC'),
     value Float64,
-    labels Map(LowCardinality(String), String)
+    labels Map(LowCardinality(String), String),
+    -- The ingest request the row came with: lets a replayed batch check whether an insert whose
+    -- answer was lost did land, so an outage never duplicates rows.
+    batch_id UInt64 CODEC(Delta, ZSTD(1))
 )
 ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(ts)

@@ -7,6 +7,7 @@ CREATE TABLE IF NOT EXISTS samples
     ts UInt64,
     value Float64,
     labels String,
+    batch_id UInt64,
     day Date DEFAULT toDate(intDiv(ts, 1000))
 )
 ENGINE = MergeTree(day, (cluster, name, node, ts), 8192)

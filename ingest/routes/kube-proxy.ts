@@ -1,0 +1,188 @@
+// Read-only Kubernetes API proxy for the support team:
+//   GET /v1/clusters/:cluster/k8s/<api path>   e.g. /v1/clusters/prod-1/k8s/api/v1/namespaces/kube-system/pods
+// forwards GETs of an allow-list of resources to that cluster's API with Whistle's own credentials.
+// Requires an operator token; every request, answered or refused, is handed to `audit`.
+// Refusals: 401 no/unknown token, 404 unknown cluster, 405 anything but GET, 403 secrets or a
+// resource not on the allow-list, 400 an unsupported query parameter; all as JSON {error, code}.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { KubeApi } from '../kube/api-client.ts';
+import { bearer, tokensEqual } from '../tokens.ts';
+
+export interface KubeProxyAuditRecord {
+  ts: number;
+  actor: string;
+  cluster: string;
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+  /** Why the proxy refused, when it did (the API's own answers carry no reason here). */
+  refused: string | null;
+  durationMs: number;
+}
+
+export interface KubeProxyOptions {
+  /** Cluster name -> API client (see KubeApi.fromKubeConfig). */
+  clusters: ReadonlyMap<string, KubeApi> | Readonly<Record<string, KubeApi>>;
+  operatorTokens: readonly { name: string; token: string }[];
+  audit: (record: KubeProxyAuditRecord) => void | Promise<void>;
+  /** Override the default allow-list: "<group>/<resource>" with "" for the core group. */
+  allow?: readonly string[];
+}
+
+/** Read-mostly resources a support engineer needs; never secrets, never anything that execs. */
+export const DEFAULT_ALLOWED_RESOURCES: readonly string[] = [
+  '/namespaces',
+  '/nodes',
+  '/pods',
+  '/pods/status',
+  '/pods/log',
+  '/services',
+  '/endpoints',
+  '/events',
+  '/persistentvolumes',
+  '/persistentvolumeclaims',
+  '/replicationcontrollers',
+  '/resourcequotas',
+  '/limitranges',
+  '/nodes/status',
+  'apps/deployments',
+  'apps/deployments/status',
+  'apps/daemonsets',
+  'apps/daemonsets/status',
+  'apps/statefulsets',
+  'apps/statefulsets/status',
+  'apps/replicasets',
+  'batch/jobs',
+  'batch/cronjobs',
+  'events.k8s.io/events',
+  'policy/poddisruptionbudgets',
+  'networking.k8s.io/ingresses',
+  'networking.k8s.io/networkpolicies',
+  'discovery.k8s.io/endpointslices',
+  'coordination.k8s.io/leases',
+  'storage.k8s.io/storageclasses',
+  'storage.k8s.io/volumeattachments',
+];
+
+/** Query parameters passed through; anything else is refused so nothing (watch=1, dryRun...) slips by. */
+const ALLOWED_QUERY = new Set([
+  'labelSelector',
+  'fieldSelector',
+  'limit',
+  'continue',
+  'resourceVersion',
+  'resourceVersionMatch',
+  'container',
+  'tailLines',
+  'sinceSeconds',
+  'timestamps',
+  'previous',
+  'limitBytes',
+  'pretty',
+]);
+
+const SEGMENT = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/i;
+
+export type ParsedPath = { ok: true; resource: string; discovery: boolean } | { ok: false; status: 400 | 403; error: string };
+
+/**
+ * Classifies an API path (without the leading slash): discovery (`version`, `api`, `apis`,
+ * `apis/<group>[/<version>]`, `api/v1`) or a resource path
+ * `api/v1|apis/<g>/<v>` + `[namespaces/<ns>/]<resource>[/<name>[/<subresource>]]`.
+ */
+export function parseApiPath(path: string): ParsedPath {
+  const parts = path.split('/').filter((p) => p.length > 0);
+  if (parts.some((p) => !SEGMENT.test(p))) return { ok: false, status: 400, error: `malformed API path "${path}"` };
+  if (parts.some((p) => p.toLowerCase() === 'secrets')) return { ok: false, status: 403, error: 'secrets are never proxied' };
+  let group: string;
+  let rest: string[];
+  if (parts[0] === 'version' && parts.length === 1) return { ok: true, resource: 'version', discovery: true };
+  if (parts[0] === 'api') {
+    if (parts.length <= 2) return { ok: true, resource: 'api', discovery: true };
+    if (parts[1] !== 'v1') return { ok: false, status: 400, error: `unknown core API version "${parts[1]}"` };
+    group = '';
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis') {
+    if (parts.length <= 3) return { ok: true, resource: 'apis', discovery: true };
+    group = parts[1] as string;
+    rest = parts.slice(3);
+  } else {
+    return { ok: false, status: 403, error: `only /api, /apis and /version are proxied, not "/${parts[0] ?? ''}"` };
+  }
+  // namespaces/<ns>/<resource>... ; but `namespaces` and `namespaces/<ns>` name the namespaces themselves.
+  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
+  const [resource, , sub, ...extra] = rest;
+  if (!resource) return { ok: false, status: 400, error: `no resource in "${path}"` };
+  if (extra.length) return { ok: false, status: 403, error: `"${path}" goes below a subresource` };
+  return { ok: true, resource: `${group}/${resource}${sub ? `/${sub}` : ''}`, discovery: false };
+}
+
+function lookup(clusters: KubeProxyOptions['clusters'], name: string): KubeApi | undefined {
+  if (clusters instanceof Map) return clusters.get(name);
+  return Object.prototype.hasOwnProperty.call(clusters, name) ? (clusters as Record<string, KubeApi>)[name] : undefined;
+}
+
+export const kubeProxyRoutes: FastifyPluginAsync<KubeProxyOptions> = async (app, opts) => {
+  const allow = new Set(opts.allow ?? DEFAULT_ALLOWED_RESOURCES);
+
+  const handler = async (req: FastifyRequest<{ Params: { cluster: string; '*': string } }>, reply: FastifyReply) => {
+    const started = Date.now();
+    const [, rawQuery = ''] = req.url.split('?', 2);
+    const path = `/${req.params['*']}`;
+    let actor = 'anonymous';
+    const audit = (status: number, refused: string | null) =>
+      void Promise.resolve(
+        opts.audit({ ts: started, actor, cluster: req.params.cluster, method: req.method, path, query: rawQuery, status, refused, durationMs: Date.now() - started }),
+      ).catch((err: Error) => req.log.error({ err: err.message }, 'kube proxy: audit record failed'));
+    const refuse = (status: number, code: string, error: string) => {
+      audit(status, error);
+      return reply.code(status).type('application/json').send({ error, code });
+    };
+
+    const token = bearer(req.headers.authorization);
+    if (!token) return refuse(401, 'WHISTLE_UNAUTHORIZED', 'missing operator token (Authorization: Bearer <token>)');
+    const match = opts.operatorTokens.find((t) => tokensEqual(t.token, token));
+    if (!match) return refuse(401, 'WHISTLE_UNAUTHORIZED', 'unknown operator token');
+    actor = match.name;
+
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      void reply.header('allow', 'GET, HEAD');
+      return refuse(405, 'WHISTLE_METHOD_NOT_ALLOWED', `the Kubernetes proxy is read-only: ${req.method} is not allowed`);
+    }
+    const api = lookup(opts.clusters, req.params.cluster);
+    if (!api) return refuse(404, 'WHISTLE_NOT_FOUND', `unknown cluster "${req.params.cluster}"`);
+
+    const parsed = parseApiPath(req.params['*']);
+    if (!parsed.ok) return refuse(parsed.status, parsed.status === 403 ? 'WHISTLE_FORBIDDEN' : 'WHISTLE_INPUT_INVALID', parsed.error);
+    if (!parsed.discovery && !allow.has(parsed.resource)) {
+      return refuse(403, 'WHISTLE_FORBIDDEN', `resource "${parsed.resource}" is not on the proxy's allow-list`);
+    }
+    const query = new URLSearchParams(rawQuery);
+    for (const key of query.keys()) {
+      if (!ALLOWED_QUERY.has(key)) return refuse(400, 'WHISTLE_INPUT_INVALID', `query parameter "${key}" is not supported by the proxy`);
+    }
+
+    let upstream;
+    try {
+      upstream = await api.open('GET', `${path}${rawQuery ? `?${query}` : ''}`, {
+        accept: req.headers.accept?.includes('application/json') || !req.headers.accept ? 'application/json' : String(req.headers.accept),
+        timeoutMs: 30_000,
+      });
+    } catch (err) {
+      return refuse(502, 'WHISTLE_CLUSTER_UNREACHABLE', `cluster "${req.params.cluster}" API unreachable: ${(err as Error).message}`);
+    }
+    const status = upstream.statusCode ?? 502;
+    audit(status, null);
+    void reply.code(status);
+    const ct = upstream.headers['content-type'];
+    if (ct) void reply.type(ct);
+    if (req.method === 'HEAD') {
+      upstream.destroy();
+      return reply.send();
+    }
+    return reply.send(upstream);
+  };
+
+  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/clusters/:cluster/k8s/*', handler });
+};
