@@ -1,0 +1,272 @@
+// Drains the spool to the management plane, oldest batch first, one request in flight. A batch leaves
+// the spool only after a 202, so nothing is lost however long the server is away. What each answer
+// means (the ingest contract):
+//   202            delivered: delete the batch, go on at once
+//   401            our token is unknown: forget it, register again (after a backoff pause, so a server
+//                  that rejects every token does not get a registration storm)
+//   403            node pending authorization: keep the batch, ask again later
+//   429            overloaded: wait exactly Retry-After (seconds or HTTP date), then retry
+//   400 / 413      this batch will never be accepted: if it was several spool files merged, send them
+//                  one at a time to find the bad one; a single bad file goes to dead-letter, logged as
+//                  an error, and later batches flow again
+//   other / 5xx / network error / timeout: retry with exponential backoff and jitter
+import type { Logger } from '../core/log.ts';
+import { Backoff, sleep } from '../core/backoff.ts';
+import type { DeadLetter } from './dead-letter.ts';
+import type { Lease, Spool } from './spool.ts';
+import type { AgentStats } from './stats.ts';
+import type { TokenStore } from './token-store.ts';
+
+export interface SenderOptions {
+  server: string;
+  cluster: string;
+  node: string;
+  joinToken: string | undefined;
+  address: string;
+  agentVersion: string;
+  requestTimeoutMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  spool: Spool;
+  deadLetter: DeadLetter;
+  tokens: TokenStore;
+  stats: AgentStats;
+  logger: Logger;
+  fetch: typeof fetch;
+}
+
+/** Longest Retry-After honoured; a larger value is treated as this (an hour of silence is a bug). */
+const MAX_RETRY_AFTER_MS = 10 * 60_000;
+
+/** Retry-After is either delay-seconds or an HTTP date (RFC 9110 10.2.3). */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Math.min(Number(v) * 1000, MAX_RETRY_AFTER_MS);
+  const at = Date.parse(v);
+  if (!Number.isFinite(at)) return undefined;
+  return Math.min(Math.max(0, at - now), MAX_RETRY_AFTER_MS);
+}
+
+type Outcome =
+  | { kind: 'delivered' }
+  | { kind: 'unknown-token' }
+  | { kind: 'pending' }
+  | { kind: 'throttled'; waitMs: number | undefined }
+  | { kind: 'rejected'; status: number; reason: string }
+  | { kind: 'failed'; reason: string; detail: string };
+
+export class Sender {
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+  private token: string | undefined;
+  private readonly backoff: Backoff;
+  /** After a merged batch was rejected, files up to this seq are sent one at a time. */
+  private isolateThroughSeq = 0;
+  /** The last problem logged at warn level; repeats are logged at debug until it changes. */
+  private lastProblem = '';
+
+  constructor(private readonly opts: SenderOptions) {
+    this.backoff = new Backoff({ initialMs: opts.retryInitialMs, maxMs: opts.retryMaxMs });
+  }
+
+  async start(): Promise<void> {
+    if (this.loop) return;
+    this.token = await this.opts.tokens.load(this.identity());
+    this.loop = this.run().catch((err: unknown) => this.opts.logger.error({ err }, 'agent sender stopped unexpectedly'));
+  }
+
+  /** Lets the request in flight finish (bounded by requestTimeoutMs), then stops. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  private get stopping(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private identity() {
+    return { cluster: this.opts.cluster, node: this.opts.node };
+  }
+
+  private pause(ms: number): Promise<void> {
+    return sleep(ms, this.abort.signal);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      if (!this.token) {
+        if (!(await this.register())) await this.pause(this.backoff.next());
+        continue;
+      }
+      await this.opts.spool.waitForData(this.abort.signal);
+      if (this.stopping) break;
+      // Merge files into one request unless stepping through a group that was rejected as a whole.
+      const head = this.opts.spool.headSeq();
+      const lease = await this.opts.spool.lease(head !== undefined && head <= this.isolateThroughSeq ? 1 : Infinity);
+      if (!lease) continue;
+      await this.handle(lease, await this.post(lease));
+    }
+  }
+
+  private async handle(lease: Lease, outcome: Outcome): Promise<void> {
+    const { spool, stats, logger } = this.opts;
+    switch (outcome.kind) {
+      case 'delivered':
+        await spool.ack(lease);
+        stats.sent(lease.samples.length);
+        this.backoff.reset();
+        this.problemCleared();
+        return;
+      case 'unknown-token':
+        spool.release(lease);
+        stats.sendFailure('unknown_token');
+        this.problem('unknown-token', 'management plane does not know our node token: registering again');
+        this.token = undefined;
+        await this.opts.tokens.clear();
+        await this.pause(this.backoff.next());
+        return;
+      case 'pending':
+        spool.release(lease);
+        stats.sendFailure('pending_authorization');
+        this.problem('pending', 'node is pending authorization: keeping telemetry on disk until an operator authorizes it', {
+          spooledSamples: spool.samples,
+        });
+        await this.pause(this.backoff.next());
+        return;
+      case 'throttled': {
+        spool.release(lease);
+        stats.sendFailure('throttled');
+        const waitMs = outcome.waitMs ?? this.backoff.next();
+        this.problem('throttled', 'management plane is overloaded (429): waiting before retrying', { waitMs });
+        await this.pause(waitMs);
+        return;
+      }
+      case 'rejected':
+        if (lease.entries.length > 1) {
+          // Several spool files were merged; find the one the server refuses instead of losing them all.
+          spool.release(lease);
+          this.isolateThroughSeq = lease.lastSeq;
+          logger.warn({ status: outcome.status, reason: outcome.reason, batches: lease.entries.length }, 'merged batch rejected: retrying its parts one by one');
+          return;
+        }
+        stats.sendFailure(`http_${outcome.status}`);
+        await this.deadLetter(lease, outcome.status, outcome.reason);
+        return;
+      case 'failed':
+        spool.release(lease);
+        stats.sendFailure(outcome.reason);
+        this.problem(outcome.reason, 'cannot deliver telemetry: will retry', { detail: outcome.detail, spooledSamples: spool.samples });
+        await this.pause(this.backoff.next());
+        return;
+    }
+  }
+
+  private async deadLetter(lease: Lease, status: number, reason: string): Promise<void> {
+    const { spool, stats, logger, deadLetter, cluster, node } = this.opts;
+    let file: string | undefined;
+    try {
+      file = await deadLetter.write({ status, reason, cluster, node, deadLetteredAt: new Date().toISOString(), samples: lease.samples });
+    } catch (err) {
+      // Keeping the batch would block the queue forever; the error log below is its last trace.
+      logger.error({ err }, 'cannot write dead-letter file');
+    }
+    await spool.ack(lease);
+    stats.deadLettered(lease.samples.length);
+    logger.error(
+      { status, reason, samples: lease.samples.length, firstSample: lease.samples[0], deadLetterFile: file },
+      'management plane rejected a telemetry batch for good: moved to dead-letter, continuing with the next batches',
+    );
+  }
+
+  private problem(key: string, msg: string, extra: Record<string, unknown> = {}): void {
+    const level = key === this.lastProblem ? 'debug' : 'warn';
+    this.lastProblem = key;
+    this.opts.logger[level]({ server: this.opts.server, ...extra }, msg);
+  }
+
+  private problemCleared(): void {
+    if (this.lastProblem) this.opts.logger.info({ server: this.opts.server }, 'telemetry is being delivered again');
+    this.lastProblem = '';
+  }
+
+  private url(path: string): string {
+    return new URL(path, this.opts.server.endsWith('/') ? this.opts.server : `${this.opts.server}/`).toString();
+  }
+
+  private async post(lease: Lease): Promise<Outcome> {
+    const body = JSON.stringify({ cluster: this.opts.cluster, node: this.opts.node, samples: lease.samples });
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.opts.fetch(this.url('v1/telemetry'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+        body,
+        signal: AbortSignal.timeout(this.opts.requestTimeoutMs),
+      });
+      text = await res.text();
+    } catch (err) {
+      const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      return { kind: 'failed', reason: timeout ? 'timeout' : 'unreachable', detail: describe(err) };
+    }
+    if (res.status >= 200 && res.status < 300) return { kind: 'delivered' };
+    if (res.status === 401) return { kind: 'unknown-token' };
+    if (res.status === 403) return { kind: 'pending' };
+    if (res.status === 429) return { kind: 'throttled', waitMs: parseRetryAfter(res.headers.get('retry-after')) };
+    if (res.status === 400 || res.status === 413) return { kind: 'rejected', status: res.status, reason: text.slice(0, 2000) };
+    return { kind: 'failed', reason: res.status >= 500 ? 'server_error' : `http_${res.status}`, detail: `${res.status} ${text.slice(0, 500)}` };
+  }
+
+  /** Registers with the join token; true when a node token was obtained and stored. */
+  private async register(): Promise<boolean> {
+    const { logger, joinToken, cluster, node } = this.opts;
+    if (!joinToken) {
+      this.problem('no-join-token', 'agent.joinToken is not set and no node token is stored: cannot register (telemetry stays on disk)');
+      return false;
+    }
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.opts.fetch(this.url('v1/register'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ cluster, node, joinToken, address: this.opts.address, agentVersion: this.opts.agentVersion }),
+        signal: AbortSignal.timeout(this.opts.requestTimeoutMs),
+      });
+      text = await res.text();
+    } catch (err) {
+      this.problem('register-unreachable', 'cannot reach the management plane to register: will retry', { detail: describe(err) });
+      return false;
+    }
+    if (res.status === 401) {
+      this.problem('register-401', 'management plane rejected agent.joinToken (401): check the cluster join token');
+      return false;
+    }
+    if (res.status < 200 || res.status >= 300) {
+      this.problem(`register-${res.status}`, 'registration refused: will retry', { status: res.status, detail: text.slice(0, 500) });
+      return false;
+    }
+    let parsed: { status?: unknown; token?: unknown };
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch {
+      parsed = {};
+    }
+    if (typeof parsed.token !== 'string' || !parsed.token) {
+      this.problem('register-bad-answer', 'registration answer has no token: will retry', { status: res.status });
+      return false;
+    }
+    await this.opts.tokens.save(this.identity(), parsed.token);
+    this.token = parsed.token;
+    logger.info({ cluster, node, status: parsed.status }, parsed.status === 'authorized' ? 'registered: node is authorized' : 'registered: waiting for an operator to authorize this node');
+    return true;
+  }
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;
+}

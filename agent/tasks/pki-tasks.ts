@@ -1,0 +1,46 @@
+// PKI tasks: the node makes its own key and a CSR; the plane signs; the node installs the certs.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ensureKeyAndCsr } from '../../bootstrap/pki/csr.ts';
+import { x509 } from '../../bootstrap/pki/x509.ts';
+import { paths } from './node-env.ts';
+import { defineTask } from './task-kind.ts';
+
+const pem = (label: string) => z.string().max(16_384).refine((s) => s.includes(`-----BEGIN ${label}-----`), `must be a PEM ${label}`);
+
+export const pkiCsr = defineTask('pki.csr', z.strictObject({}), async (_p, env) => {
+  const { csrPem, created } = await ensureKeyAndCsr(paths(env).pkiDir, env.node);
+  return { csrPem, keyCreated: created };
+});
+
+export const pkiInstall = defineTask(
+  'pki.install',
+  z.strictObject({ caPem: pem('CERTIFICATE'), serverPem: pem('CERTIFICATE'), peerPem: pem('CERTIFICATE'), clientPem: pem('CERTIFICATE') }),
+  async (p) => {
+    // Parse everything before writing anything: a bad certificate must not replace a good one.
+    for (const [field, text] of Object.entries(p)) {
+      try {
+        new x509.X509Certificate(text);
+      } catch (err) {
+        throw new Error(`${field}: not a valid certificate (${(err as Error).message})`);
+      }
+    }
+    return p;
+  },
+  async (p, env) => {
+    const f = paths(env);
+    mkdirSync(f.pkiDir, { recursive: true, mode: 0o700 });
+    let changed = 0;
+    for (const [file, text] of [
+      [f.ca, p.caPem],
+      [f.serverCert, p.serverPem],
+      [f.peerCert, p.peerPem],
+      [f.clientCert, p.clientPem],
+    ] as const) {
+      if (existsSync(file) && readFileSync(file, 'utf8') === text) continue;
+      writeFileSync(file, text);
+      changed++;
+    }
+    return { changed };
+  },
+);
