@@ -2,11 +2,16 @@
 // Kubernetes watching, etcd). Each part exports its own schema; they are gathered here so the
 // top-level schema stays one strict object.
 import { z } from 'zod';
+import { etcdSchema } from '../../bootstrap/etcd/config.ts';
+import { remediationSchema } from '../../remediators/policy/config.ts';
+import { incidentsSchema } from '../../remediators/incidents/config.ts';
+import { notificationsSchema } from '../../remediators/notify/config.ts';
 
 export const sectionSchemas = {
   detectors: z.record(z.string(), z.unknown()).default({}),
-  notifications: z.record(z.string(), z.unknown()).default({}),
-  remediation: z.record(z.string(), z.unknown()).default({}),
+  notifications: notificationsSchema.prefault({}),
+  incidents: incidentsSchema.prefault({}),
+  remediation: remediationSchema,
   kube: z.record(z.string(), z.unknown()).default({}),
-  etcd: z.record(z.string(), z.unknown()).default({}),
+  etcd: etcdSchema,
 };

@@ -1,0 +1,124 @@
+// Notification routing and channels. Unknown keys are rejected; every default lives here.
+import { z } from 'zod';
+
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-"');
+const severity = z.enum(['info', 'warning', 'critical']);
+
+const retrySchema = z
+  .strictObject({
+    initialMs: z.number().int().positive().default(1_000),
+    maxMs: z.number().int().positive().default(5 * 60_000),
+  })
+  .prefault({});
+
+const slackChannel = z.strictObject({
+  type: z.literal('slack'),
+  id,
+  /** Bot token (xoxb-...). Never logged. */
+  token: z.string().min(1),
+  /** Slack channel id (C...) or name the bot may post to. */
+  channel: z.string().min(1),
+  /** Where the Web API lives; tests point this at a local stand-in. */
+  slackApiUrl: z.string().url().default('https://slack.com/api/'),
+  /** In-call retries by the SDK (429 Retry-After is always waited for); the outbox retries beyond. */
+  sdkRetries: z.number().int().nonnegative().max(10).default(3),
+  timeoutMs: z.number().int().positive().default(10_000),
+});
+
+const emailChannel = z.strictObject({
+  type: z.literal('email'),
+  id,
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(587),
+  /** TLS from the start (port 465); otherwise STARTTLS when the server offers it. */
+  secure: z.boolean().default(false),
+  requireTls: z.boolean().default(false),
+  user: z.string().optional(),
+  /** Never logged. */
+  password: z.string().optional(),
+  from: z.string().min(3),
+  to: z.array(z.string().min(3)).min(1),
+  timeoutMs: z.number().int().positive().default(15_000),
+});
+
+const jiraChannel = z.strictObject({
+  type: z.literal('jira'),
+  id,
+  /** Base URL, e.g. https://example.atlassian.net */
+  url: z.string().url(),
+  email: z.string().min(3),
+  /** Never logged. */
+  apiToken: z.string().min(1),
+  project: z.string().min(1),
+  issueType: z.string().default('Task'),
+  /** Name of the workflow transition applied when the incident resolves. */
+  resolveTransition: z.string().default('Done'),
+  timeoutMs: z.number().int().positive().default(15_000),
+});
+
+export const channelSchema = z.discriminatedUnion('type', [slackChannel, emailChannel, jiraChannel]);
+
+const routeSchema = z.strictObject({
+  /** Every listed condition must hold; an empty list or absent key matches anything. */
+  match: z
+    .strictObject({
+      severity: z.array(severity).default([]),
+      cluster: z.array(z.string()).default([]),
+      detector: z.array(z.string()).default([]),
+      labels: z.record(z.string(), z.string()).default({}),
+    })
+    .prefault({}),
+  channels: z.array(id).min(1),
+  /** Keep evaluating later routes after this one matched (Alertmanager's `continue`). */
+  continue: z.boolean().default(false),
+  groupWaitMs: z.number().int().nonnegative().optional(),
+  repeatIntervalMs: z.number().int().positive().optional(),
+  sendResolved: z.boolean().optional(),
+});
+
+export const notificationsSchema = z
+  .strictObject({
+    /** Wait this long after an incident opens before the first notification (a blip that resolves sooner is never sent). */
+    groupWaitMs: z.number().int().nonnegative().default(30_000),
+    /** A still-open incident is re-notified after this long. */
+    repeatIntervalMs: z.number().int().positive().default(4 * 3600_000),
+    sendResolved: z.boolean().default(true),
+    /** How often pending timers (group wait, repeat) are evaluated. */
+    tickMs: z.number().int().positive().default(1_000),
+    /** Link base for incidents in messages; defaults to server.publicUrl. */
+    linkBase: z.string().url().optional(),
+    retry: retrySchema,
+    channels: z.array(channelSchema).default([]),
+    routes: z.array(routeSchema).default([]),
+    /** Channels for incidents no route matched. */
+    defaultChannels: z.array(id).default([]),
+    /** The ticket channel remediators' escalations go to (openTicket); the first jira channel when absent. */
+    escalationChannel: id.optional(),
+  })
+  .superRefine((cfg, ctx) => {
+    const ids = new Set<string>();
+    cfg.channels.forEach((c, i) => {
+      if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['channels', i, 'id'], message: `duplicate channel id "${c.id}"` });
+      ids.add(c.id);
+    });
+    cfg.routes.forEach((r, i) =>
+      r.channels.forEach((c, j) => {
+        if (!ids.has(c)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'channels', j], message: `unknown channel "${c}"` });
+      }),
+    );
+    cfg.defaultChannels.forEach((c, j) => {
+      if (!ids.has(c)) ctx.addIssue({ code: 'custom', path: ['defaultChannels', j], message: `unknown channel "${c}"` });
+    });
+    if (cfg.escalationChannel) {
+      const ch = cfg.channels.find((c) => c.id === cfg.escalationChannel);
+      if (!ch) ctx.addIssue({ code: 'custom', path: ['escalationChannel'], message: `unknown channel "${cfg.escalationChannel}"` });
+      else if (ch.type !== 'jira') ctx.addIssue({ code: 'custom', path: ['escalationChannel'], message: `channel "${ch.id}" is not a ticket (jira) channel` });
+    }
+  });
+
+export type NotificationsConfig = z.infer<typeof notificationsSchema>;
+export type ChannelConfig = z.infer<typeof channelSchema>;
+export type SlackChannelConfig = z.infer<typeof slackChannel>;
+export type EmailChannelConfig = z.infer<typeof emailChannel>;
+export type JiraChannelConfig = z.infer<typeof jiraChannel>;
+export type RouteConfig = z.infer<typeof routeSchema>;

@@ -1,0 +1,181 @@
+// Incident lifecycle from detector reports: dedup, resolve window, minimum open time, reopen and
+// flap damping, and the log that rebuilds it all after a restart.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IncidentEvent } from '../../core/pipeline.ts';
+import { IncidentManager } from '../../remediators/incidents/manager.ts';
+import type { ChdbStore } from '../../store/chdb-store.ts';
+import { capturedLogger, clock, finding, incidentsConfig, openStore, report, tempDir } from './helpers.ts';
+
+const MIN = 60_000;
+const cfg = incidentsConfig({ resolveWindowMs: 5 * MIN, minOpenMs: 2 * MIN, reopenWindowMs: 30 * MIN, maxFlapDoublings: 3 });
+
+describe('IncidentManager', () => {
+  const tmp = tempDir('incidents');
+  let store: ChdbStore;
+  const c = clock();
+  const { log } = capturedLogger();
+
+  beforeAll(async () => {
+    store = await openStore(tmp.dir);
+  });
+  afterAll(async () => {
+    await store.close();
+    tmp.cleanup();
+  });
+
+  function manager(config = cfg) {
+    const m = new IncidentManager({ store, config, log, now: c.now });
+    const events: IncidentEvent[] = [];
+    m.subscribe({ onIncidentEvent: async (e) => void events.push(e) });
+    return { m, events };
+  }
+
+  it('opens one incident per fingerprint and attaches repeated findings to it', async () => {
+    const { m, events } = manager();
+    await m.start();
+    const t0 = c.now();
+    for (let i = 0; i < 5; i++) {
+      await m.report(report(t0 + i * 10_000, [finding({ subject: 'node-a' }, t0 + i * 10_000), finding({ subject: 'node-b' }, t0 + i * 10_000)]));
+    }
+    await m.idle();
+    expect(events.map((e) => [e.kind, e.incident.subject])).toEqual([
+      ['opened', 'node-a'],
+      ['opened', 'node-b'],
+    ]);
+    const list = await m.list({ cluster: 'prod-1', active: true });
+    expect(list).toHaveLength(2);
+    const shown = await m.show(events[0]!.incident.id);
+    expect(shown.findings).toHaveLength(1); // repeats do not pile up
+    expect(shown.history.map((h) => h.kind)).toEqual(['opened']);
+    await m.stop();
+  });
+
+  it('updates on a severity change, resolves only after the resolve window and the minimum open time', async () => {
+    const { m, events } = manager();
+    await m.start();
+    const t0 = c.advance(60 * MIN);
+    const fp = { subject: 'node-c' };
+    await m.report(report(t0, [finding(fp, t0)]));
+    await m.report(report(t0 + 10_000, [finding({ ...fp, severity: 'critical', summary: 'disk 96% full' }, t0 + 10_000)]));
+    // The detector ran and no longer reports it, but the resolve window has not passed.
+    await m.report(report(t0 + 20_000, []));
+    await m.report(report(t0 + 4 * MIN, []));
+    await m.idle();
+    expect(events.filter((e) => e.incident.subject === 'node-c').map((e) => e.kind)).toEqual(['opened', 'updated']);
+    // A report from another detector says nothing about this incident.
+    await m.report(report(t0 + 20 * MIN, [], 'agent-silent'));
+    await m.idle();
+    expect(events.filter((e) => e.incident.subject === 'node-c').map((e) => e.kind)).toEqual(['opened', 'updated']);
+    await m.report(report(t0 + 5 * MIN + 10_000, []));
+    await m.idle();
+    const mine = events.filter((e) => e.incident.subject === 'node-c');
+    expect(mine.map((e) => e.kind)).toEqual(['opened', 'updated', 'resolved']);
+    expect(mine[2]!.incident.state).toBe('resolved');
+    expect(mine[2]!.incident.severity).toBe('critical');
+    await m.stop();
+  });
+
+  it('a blip is held open for the minimum open time', async () => {
+    const { m, events } = manager({ ...cfg, resolveWindowMs: 30_000, minOpenMs: 2 * MIN });
+    await m.start();
+    const t0 = c.advance(60 * MIN);
+    const blip = { subject: 'node-blip' };
+    await m.report(report(t0, [finding(blip, t0)]));
+    // Unreported for longer than the resolve window, but not open for the minimum time yet.
+    await m.report(report(t0 + MIN, []));
+    await m.idle();
+    expect(events.filter((e) => e.incident.subject === 'node-blip').map((e) => e.kind)).toEqual(['opened']);
+    await m.report(report(t0 + 2 * MIN, []));
+    await m.idle();
+    expect(events.filter((e) => e.incident.subject === 'node-blip').map((e) => e.kind)).toEqual(['opened', 'resolved']);
+    await m.stop();
+  });
+
+  it('damps flapping: a returning fingerprint reopens the same incident and the resolve window grows', async () => {
+    const { m, events } = manager();
+    await m.start();
+    let t = c.advance(60 * MIN);
+    const f = { subject: 'node-flap' };
+    await m.report(report(t, [finding(f, t)]));
+    t += 6 * MIN;
+    await m.report(report(t, [])); // resolved (5 min window)
+    t += MIN;
+    await m.report(report(t, [finding(f, t)])); // back: reopens
+    t += 6 * MIN;
+    await m.report(report(t, [])); // window is now 10 min: still open
+    t += 5 * MIN;
+    await m.report(report(t, [])); // 11 min: resolves
+    await m.idle();
+    const mine = events.filter((e) => e.incident.subject === 'node-flap');
+    expect(mine.map((e) => [e.kind, e.incident.state])).toEqual([
+      ['opened', 'open'],
+      ['resolved', 'resolved'],
+      ['state_changed', 'open'],
+      ['resolved', 'resolved'],
+    ]);
+    expect(new Set(mine.map((e) => e.incident.id)).size).toBe(1);
+    // Beyond the reopen window a returning problem is a new incident.
+    t += 31 * MIN;
+    c.set(t);
+    await m.report(report(t, [finding(f, t)]));
+    await m.idle();
+    const again = events.filter((e) => e.incident.subject === 'node-flap');
+    expect(again.at(-1)!.kind).toBe('opened');
+    expect(again.at(-1)!.incident.id).not.toBe(mine[0]!.incident.id);
+    await m.stop();
+  });
+
+  it('remediators move incidents between states and add history', async () => {
+    const { m, events } = manager();
+    await m.start();
+    const t = c.advance(60 * MIN);
+    await m.report(report(t, [finding({ subject: 'etcd-1', detector: 'etcd-quorum' }, t)], 'etcd-quorum'));
+    await m.idle();
+    const id = events.at(-1)!.incident.id;
+    await m.transition(id, 'remediating', 'restarting member', 'etcd-remediator');
+    await m.appendHistory(id, { kind: 'action', message: 'member etcd-1 restarted', actor: 'etcd-remediator', detail: { member: 'etcd-1' } });
+    await m.transition(id, 'escalated', 'restart did not help', 'etcd-remediator');
+    await expect(m.transition(id, 'bogus' as never, 'x', 'y')).rejects.toThrow(/state: must be one of/);
+    await expect(m.transition('inc-nope', 'open', 'x', 'y')).rejects.toThrow(/no active incident/);
+    await m.idle();
+    expect(events.filter((e) => e.incident.id === id).map((e) => [e.kind, e.incident.state])).toEqual([
+      ['opened', 'open'],
+      ['state_changed', 'remediating'],
+      ['state_changed', 'escalated'],
+    ]);
+    const shown = await m.show(id);
+    expect(shown.history.map((h) => [h.kind, h.actor])).toEqual([
+      ['opened', 'whistle'],
+      ['state_changed', 'etcd-remediator'],
+      ['action', 'etcd-remediator'],
+      ['state_changed', 'etcd-remediator'],
+    ]);
+    expect(shown.incident.state).toBe('escalated');
+    await m.stop();
+  });
+
+  it('rebuilds state after a restart: nothing lost, nothing announced again', async () => {
+    const first = manager();
+    await first.m.start();
+    const t = c.advance(60 * MIN);
+    await first.m.report(report(t, [finding({ subject: 'node-r', severity: 'critical' }, t)]));
+    await first.m.idle();
+    const id = first.events.find((e) => e.incident.subject === 'node-r')!.incident.id;
+    await first.m.transition(id, 'remediating', 'cleaning images', 'disk-remediator');
+    await first.m.stop();
+
+    const second = manager();
+    await second.m.start();
+    expect(second.m.get(id)).toMatchObject({ id, state: 'remediating', severity: 'critical', subject: 'node-r' });
+    // The detector keeps reporting: attaches, no new event.
+    await second.m.report(report(t + 10_000, [finding({ subject: 'node-r', severity: 'critical' }, t + 10_000)]));
+    await second.m.idle();
+    expect(second.events).toEqual([]);
+    // And it still resolves from the rebuilt state.
+    c.set(t + 20 * MIN);
+    await second.m.report(report(t + 20 * MIN, []));
+    await second.m.idle();
+    expect(second.events.map((e) => [e.kind, e.incident.id])).toEqual([['resolved', id]]);
+    await second.m.stop();
+  });
+});
