@@ -75,10 +75,11 @@ export interface EncodeOptions {
  * the batch as JSONEachRow. Throws SampleRangeError naming the first bad sample.
  */
 export function encodeBatch(batch: TelemetryBatch, opts: EncodeOptions): string {
-  const head = `{"cluster":${JSON.stringify(batch.cluster)},"node":${JSON.stringify(batch.node)},"name":`;
+  const head = `{"cluster":${JSON.stringify(batch.cluster)},"node":${JSON.stringify(batch.node)},"name":"`;
   const minTs = opts.now - opts.maxPastMs;
   const maxTs = opts.now + opts.maxFutureMs;
-  const lines = new Array<string>(batch.samples.length);
+  const tail = `,"batch_id":${opts.batchId},"labels":`;
+  let out = '';
   for (let i = 0; i < batch.samples.length; i++) {
     const s = batch.samples[i]!;
     // JSON cannot carry NaN, but 1e999 parses to Infinity.
@@ -86,7 +87,8 @@ export function encodeBatch(batch: TelemetryBatch, opts: EncodeOptions): string 
     if (s.ts < minTs) throw new SampleRangeError(`samples[${i}].ts: ${s.ts} is older than the accepted window (${opts.maxPastMs} ms)`, 'ts_out_of_range');
     if (s.ts > maxTs) throw new SampleRangeError(`samples[${i}].ts: ${s.ts} is more than ${opts.maxFutureMs} ms in the future`, 'ts_out_of_range');
     const labels = s.labels ? JSON.stringify(s.labels) : '{}';
-    lines[i] = `${head}${JSON.stringify(s.name)},"ts":${s.ts},"value":${s.value},"batch_id":${opts.batchId},"labels":${opts.labelsAsText ? JSON.stringify(labels) : labels}}`;
+    // The name needs no escaping: the schema's NAME_PATTERN admits no quote or backslash.
+    out += `${i === 0 ? '' : '\n'}${head}${s.name}","ts":${s.ts},"value":${s.value}${tail}${opts.labelsAsText ? JSON.stringify(labels) : labels}}`;
   }
-  return lines.join('\n');
+  return out;
 }

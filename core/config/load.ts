@@ -1,6 +1,7 @@
 // Loads the YAML file, applies environment overrides, validates, and reports every problem at once
 // with the path of the bad field.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
@@ -11,9 +12,11 @@ export const ENV_PREFIX = 'WHISTLE_';
 /**
  * Environment overrides: `WHISTLE_SERVER__PORT=9090` sets `server.port`. The value is read as a YAML
  * scalar, so numbers and booleans keep their types. `__` separates levels because names contain `_`.
+ * `WHISTLE_DATA_DIR` sets the top-level `dataDir`.
  */
 export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out = structuredClone(raw);
+  if (env.WHISTLE_DATA_DIR) out.dataDir = env.WHISTLE_DATA_DIR;
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith(ENV_PREFIX) || !key.includes('__') || value === undefined) continue;
     const path = key
@@ -43,9 +46,22 @@ export function formatIssues(issues: z.core.$ZodIssue[], prefix = ''): string[] 
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): WhistleConfig {
   if (raw === null || raw === undefined) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['(root): expected a mapping of sections']);
-  const result = configSchema.safeParse(applyEnvOverrides(raw as Record<string, unknown>, env));
+  const merged = applyEnvOverrides(raw as Record<string, unknown>, env);
+  const result = configSchema.safeParse(merged);
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues));
-  return result.data;
+  return placeUnderDataDir(result.data, merged);
+}
+
+/** Paths not given explicitly live under `dataDir`, so one setting moves all of Whistle's state. */
+function placeUnderDataDir(cfg: WhistleConfig, raw: Record<string, unknown>): WhistleConfig {
+  const given = (section: string, key: string) => {
+    const s = raw[section];
+    return typeof s === 'object' && s !== null && key in s;
+  };
+  if (!given('store', 'path')) cfg.store.path = join(cfg.dataDir, 'chdb');
+  if (!given('writer', 'spoolDir')) cfg.writer.spoolDir = join(cfg.dataDir, 'spool');
+  if (!given('agent', 'stateDir')) cfg.agent.stateDir = join(cfg.dataDir, 'agent');
+  return cfg;
 }
 
 /** Reads and validates a config file; a missing path means "defaults plus environment". */
