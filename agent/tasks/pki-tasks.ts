@@ -16,18 +16,15 @@ export const pkiCsr = defineTask('pki.csr', z.strictObject({}), async (_p, env) 
 export const pkiInstall = defineTask(
   'pki.install',
   z.strictObject({ caPem: pem('CERTIFICATE'), serverPem: pem('CERTIFICATE'), peerPem: pem('CERTIFICATE'), clientPem: pem('CERTIFICATE') }),
-  async (p) => {
+  async (p, env) => {
     // Parse everything before writing anything: a bad certificate must not replace a good one.
     for (const [field, text] of Object.entries(p)) {
       try {
         new x509.X509Certificate(text);
       } catch (err) {
-        throw new Error(`${field}: not a valid certificate (${(err as Error).message})`);
+        throw new Error(`params.${field}: not a valid certificate (${(err as Error).message})`);
       }
     }
-    return p;
-  },
-  async (p, env) => {
     const f = paths(env);
     mkdirSync(f.pkiDir, { recursive: true, mode: 0o700 });
     let changed = 0;
