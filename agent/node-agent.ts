@@ -30,6 +30,8 @@ export interface NodeAgentOptions {
   collectors?: Collector[];
   /** Registration details; default to this machine's. */
   address?: string;
+  /** Add the whistle_agent_* self-monitoring samples to every collection (default true). */
+  selfMetrics?: boolean;
 }
 
 /** A collector that does not answer within this long is counted as failed for the tick. */
@@ -66,6 +68,11 @@ export class NodeAgent implements Component {
   /** The spool, once started (tests and the CLI look at its depth). */
   get queue(): Spool | undefined {
     return this.spool;
+  }
+
+  /** The node token issued at registration, once there is one (the task poller authenticates with it). */
+  get nodeToken(): string | undefined {
+    return this.sender?.nodeToken;
   }
 
   start(): Promise<void> {
@@ -161,7 +168,7 @@ export class NodeAgent implements Component {
       }
     });
     this.stats.lastCollectionSeconds = (performance.now() - started) / 1000;
-    points.push(...this.stats.points(this.collectors.map((c) => c.name)));
+    if (this.opts.selfMetrics ?? true) points.push(...this.stats.points(this.collectors.map((c) => c.name)));
     // JSON has no NaN/Infinity: one such value would make the server reject the whole batch.
     const samples: WireSample[] = [];
     for (const p of points) {

@@ -82,6 +82,11 @@ export class Sender {
     await this.loop;
   }
 
+  /** The current node token, if registered (for components that talk to the server as this node). */
+  get nodeToken(): string | undefined {
+    return this.token;
+  }
+
   private get stopping(): boolean {
     return this.abort.signal.aborted;
   }
