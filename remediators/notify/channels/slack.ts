@@ -1,0 +1,151 @@
+// Slack: one message per incident (Block Kit), updated in place with chat.update as the incident
+// changes and when it resolves; what happens next goes to the message's thread (thread_ts).
+// Rate limits: the SDK waits out a 429's Retry-After before retrying (rejectRateLimitedCalls is
+// false and retries > 0); the outbox retries whatever still fails.
+import { LogLevel, WebClient, WebClientEvent, type ChatUpdateArguments, type Logger as SlackLogger } from '@slack/web-api';
+import type { Logger } from 'pino';
+import type { IncidentView } from '../../../core/pipeline.ts';
+import type { Channel, Delivery, DeliveryResult } from '../channel.ts';
+import { ChannelError } from '../channel.ts';
+import type { SlackChannelConfig } from '../config.ts';
+import { evidenceLines, iso, severityTag, since, title, where } from '../format.ts';
+
+const EMOJI: Record<string, string> = { CRITICAL: ':red_circle:', WARNING: ':large_orange_circle:', INFO: ':large_blue_circle:', RESOLVED: ':white_check_mark:' };
+
+/** The SDK's logger interface over pino; its debug output (request bodies) is dropped. */
+function slackLogger(log: Logger): SlackLogger {
+  let level = LogLevel.INFO;
+  const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
+  return {
+    debug: () => undefined,
+    info: (...m: unknown[]) => log.info(text(m)),
+    warn: (...m: unknown[]) => log.warn(text(m)),
+    error: (...m: unknown[]) => log.error(text(m)),
+    setLevel: (l: LogLevel) => void (level = l),
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+function mrkdwnEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The incident message: what, where, since when, evidence, links. */
+type Blocks = Extract<ChatUpdateArguments, { blocks: unknown }>['blocks'];
+
+export function incidentBlocks(i: IncidentView, link: string): Blocks {
+  const tag = severityTag(i);
+  const evidence = evidenceLines(i, 10).map(mrkdwnEscape).join('\n');
+  return [
+    { type: 'header', text: { type: 'plain_text', text: `${tag}: ${i.detector} on ${i.subject}`.slice(0, 150), emoji: true } },
+    { type: 'section', text: { type: 'mrkdwn', text: `${EMOJI[tag] ?? ''} *${mrkdwnEscape(i.summary)}*` } },
+    {
+      type: 'section',
+      fields: [
+        { type: 'mrkdwn', text: `*Where*\n${mrkdwnEscape(where(i))}` },
+        { type: 'mrkdwn', text: `*Since*\n${since(i)}` },
+        { type: 'mrkdwn', text: `*State*\n${i.state}` },
+        { type: 'mrkdwn', text: `*Severity*\n${i.severity}` },
+      ],
+    },
+    ...(evidence ? [{ type: 'section', text: { type: 'mrkdwn', text: `*Evidence*\n\`\`\`${evidence.slice(0, 2900)}\`\`\`` } }] : []),
+    {
+      type: 'actions',
+      elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in Whistle' }, url: link, action_id: 'open_incident' }],
+    },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `incident \`${i.id}\` · updated ${iso(i.updatedAt)}` }] },
+  ] as Blocks;
+}
+
+export interface SlackChannelDeps {
+  log: Logger;
+  onRateLimited?: (retryAfterSeconds: number) => void;
+}
+
+export class SlackChannel implements Channel {
+  readonly type = 'slack' as const;
+  readonly id: string;
+  private readonly client: WebClient;
+
+  constructor(
+    private readonly cfg: SlackChannelConfig,
+    deps: SlackChannelDeps,
+  ) {
+    this.id = cfg.id;
+    this.client = new WebClient(cfg.token, {
+      slackApiUrl: cfg.slackApiUrl,
+      logger: slackLogger(deps.log.child({ channel: cfg.id })),
+      timeout: cfg.timeoutMs,
+      rejectRateLimitedCalls: false,
+      retryConfig: { retries: cfg.sdkRetries, factor: 2, minTimeout: 250, maxTimeout: 5_000 },
+    });
+    this.client.on(WebClientEvent.RATE_LIMITED, (retryAfter: number) => {
+      deps.log.warn({ channel: cfg.id, retryAfterSeconds: retryAfter }, 'slack rate limited; waiting as asked');
+      deps.onRateLimited?.(retryAfter);
+    });
+  }
+
+  async send(d: Delivery): Promise<DeliveryResult> {
+    const res = await this.call(() =>
+      this.client.chat.postMessage({ channel: this.cfg.channel, text: `${title(d.incident)}: ${d.incident.summary}`, blocks: incidentBlocks(d.incident, d.link), unfurl_links: false }),
+    );
+    if (!res.ts || !res.channel) throw new ChannelError('slack: chat.postMessage answered without ts/channel');
+    return { ref: `${res.channel}/${res.ts}` };
+  }
+
+  async update(d: Delivery): Promise<DeliveryResult> {
+    const target = this.target(d);
+    if (!target) return this.send(d); // never posted (e.g. a route added later): post it now
+    if (d.kind !== 'repeat') await this.rewrite(target, d);
+    await this.reply(target, this.threadText(d));
+    return { ref: d.ref };
+  }
+
+  async resolve(d: Delivery): Promise<DeliveryResult> {
+    const target = this.target(d);
+    if (!target) return this.send(d);
+    await this.rewrite(target, d);
+    await this.reply(target, this.threadText(d));
+    return { ref: d.ref };
+  }
+
+  private target(d: Delivery): { channel: string; ts: string } | null {
+    if (!d.ref) return null;
+    const [channel, ts] = d.ref.split('/');
+    return channel && ts ? { channel, ts } : null;
+  }
+
+  private async rewrite(t: { channel: string; ts: string }, d: Delivery): Promise<void> {
+    await this.call(() => this.client.chat.update({ channel: t.channel, ts: t.ts, text: `${title(d.incident)}: ${d.incident.summary}`, blocks: incidentBlocks(d.incident, d.link) }));
+  }
+
+  private async reply(t: { channel: string; ts: string }, text: string): Promise<void> {
+    await this.call(() => this.client.chat.postMessage({ channel: t.channel, thread_ts: t.ts, text }));
+  }
+
+  private threadText(d: Delivery): string {
+    const i = d.incident;
+    switch (d.kind) {
+      case 'resolved':
+        return `:white_check_mark: Resolved at ${iso(i.resolvedAt ?? i.updatedAt)}: ${i.summary}`;
+      case 'repeat':
+        return `:hourglass: Still ${i.state} since ${iso(i.openedAt)}: ${i.summary}`;
+      case 'escalation':
+        return `:rotating_light: Escalated: ${d.plan ?? i.summary}`;
+      default:
+        return `:arrows_counterclockwise: ${d.note ?? `now ${i.state}, severity ${i.severity}`}`;
+    }
+  }
+
+  /** Slack errors carry only the API error code ("invalid_auth") in what we keep; never the token. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const e = err as { code?: string; data?: { error?: string }; message?: string };
+      const detail = e.data?.error ?? e.message ?? String(err);
+      throw new ChannelError(`slack: ${detail}`, e.data?.error !== 'invalid_auth');
+    }
+  }
+}

@@ -1,0 +1,287 @@
+// The notifier: decides what each channel should be told about each incident and delivers it.
+//
+// Deciding is level-triggered: on every incident event and on a tick, each incident's current
+// state is compared with what was already decided for each of its routed channels (the outbox),
+// and what is missing is enqueued under a deterministic key. That one rule gives Alertmanager-like
+// timing (group wait before the first message, repeat interval, notify on resolve), makes restarts
+// safe (nothing decided twice, nothing missed between a transition and its notification), and lets
+// a silence that ends release what it held back.
+//
+// Delivering: one worker per channel takes the outbox in order (an update never overtakes the
+// message it updates), retries with backoff until the channel takes it, and records each attempt;
+// failures are counted in /metrics and written to the incident's history.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Component } from '../../core/component.ts';
+import { Backoff, sleep } from '../../core/backoff.ts';
+import { InputError } from '../../core/errors.ts';
+import type { IncidentEvent, IncidentListener, IncidentView } from '../../core/pipeline.ts';
+import type { IncidentManager } from '../incidents/manager.ts';
+import type { IncidentRecord } from '../incidents/model.ts';
+import { toView } from '../incidents/model.ts';
+import type { Channel, Delivery, DeliveryKind } from './channel.ts';
+import type { NotificationsConfig } from './config.ts';
+import type { NotifyMetrics } from './metrics.ts';
+import { Outbox, type OutboxEntry } from './outbox.ts';
+import { Router } from './router.ts';
+import type { Store } from '../../store/store.ts';
+
+export interface NotifierOptions {
+  config: NotificationsConfig;
+  store: Store;
+  manager: IncidentManager;
+  channels: Channel[];
+  metrics: NotifyMetrics;
+  log: Logger;
+  /** Base URL of incident links (".../v1/incidents/<id>"). */
+  linkBase: string;
+  now?: () => number;
+}
+
+export class Notifier implements Component, IncidentListener {
+  readonly name = 'notifier';
+  readonly outbox: Outbox;
+  private readonly router: Router;
+  private readonly channels = new Map<string, Channel>();
+  private readonly now: () => number;
+  private readonly abort = new AbortController();
+  private readonly wakers = new Map<string, () => void>();
+  private readonly workers: Promise<void>[] = [];
+  private readonly suppressedNoted = new Set<string>();
+  private readonly deliveredWaiters = new Map<string, (() => void)[]>();
+  private lock: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private started = false;
+  private stopped = false;
+
+  constructor(private readonly opts: NotifierOptions) {
+    this.outbox = new Outbox(opts.store);
+    this.router = new Router(opts.config);
+    this.now = opts.now ?? Date.now;
+    for (const c of opts.channels) this.channels.set(c.id, c);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.opts.manager.load();
+    await this.outbox.load(this.opts.manager.current().map((i) => i.id));
+    this.unsubscribe = this.opts.manager.subscribe(this);
+    for (const id of this.channels.keys()) this.workers.push(this.work(id));
+    // Catch up on anything decided-but-missing from before a restart, then keep timing on a tick.
+    await this.evaluateAll();
+    this.timer = setInterval(() => void this.evaluateAll().catch((err: Error) => this.opts.log.error({ err: err.message }, 'notification tick failed')), this.opts.config.tickMs);
+    this.timer.unref();
+  }
+
+  /** Stops deciding and delivering; what is pending stays in the outbox for the next start. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.timer) clearInterval(this.timer);
+    await this.lock.catch(() => undefined);
+    this.abort.abort();
+    for (const w of this.wakers.values()) w();
+    await Promise.all(this.workers);
+    for (const c of this.channels.values()) await c.close?.();
+  }
+
+  async onIncidentEvent(event: IncidentEvent): Promise<void> {
+    if (this.stopped) return;
+    const rec = this.opts.manager.current().find((r) => r.id === event.incident.id);
+    if (rec) await this.exclusive(() => this.evaluate(rec));
+  }
+
+  /** Evaluates every incident the manager holds (group wait elapsed, repeat due, silence ended). */
+  async evaluateAll(): Promise<void> {
+    if (this.stopped) return;
+    await this.exclusive(async () => {
+      for (const rec of this.opts.manager.current()) await this.evaluate(rec);
+    });
+  }
+
+  /**
+   * Escalation from a remediator: a ticket for this incident (created once, even across restarts)
+   * with the plan as a comment. Returns once it is durably queued; `delivered(key)` waits for it.
+   */
+  async openTicket(incident: IncidentView, plan: string | Record<string, unknown>): Promise<{ key: string; channel: string }> {
+    const channel = this.opts.config.escalationChannel ?? [...this.channels.values()].find((c) => c.type === 'jira')?.id;
+    if (!channel || !this.channels.has(channel)) throw new InputError('notifications.escalationChannel: no ticket channel configured');
+    const text = typeof plan === 'string' ? plan : JSON.stringify(plan, null, 2);
+    const key = `${incident.id}|${channel}|escalation|${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+    await this.exclusive(async () => {
+      await this.outbox.loadIncidents([incident.id]);
+      await this.enqueue(channel, 'escalation', incident, key, undefined, text);
+    });
+    return { key, channel };
+  }
+
+  /** The ticket key (or Slack ref) a channel holds for an incident, once delivered. */
+  refOf(incidentId: string, channel: string): string | undefined {
+    return this.outbox.stateOf(incidentId, channel).ref;
+  }
+
+  /** Resolves when the outbox entry with this key has been delivered (or the notifier stops). */
+  delivered(key: string): Promise<void> {
+    return new Promise((resolve) => {
+      const list = this.deliveredWaiters.get(key) ?? [];
+      list.push(resolve);
+      this.deliveredWaiters.set(key, list);
+      this.abort.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  /** Resolves once every channel's outbox is empty. For tests and orderly shutdown. */
+  async drained(): Promise<void> {
+    while (!this.stopped && [...this.channels.keys()].some((c) => this.outbox.pendingCount(c) > 0)) await sleep(20);
+  }
+
+  private link(id: string): string {
+    return `${this.opts.linkBase.replace(/\/$/, '')}/v1/incidents/${encodeURIComponent(id)}`;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async evaluate(rec: IncidentRecord): Promise<void> {
+    const targets = this.router.route(rec);
+    if (targets.length === 0) return;
+    await this.outbox.loadIncidents([rec.id]);
+    const now = this.now();
+    const suppression = this.opts.manager.suppressedBy(rec);
+    for (const t of targets) {
+      if (!this.channels.has(t.channel)) continue;
+      const st = this.outbox.stateOf(rec.id, t.channel);
+      const openedKey = `${rec.id}|${t.channel}|opened`;
+      const opened = st.keys.has(openedKey);
+      let want: { kind: DeliveryKind; key: string; note?: string } | null = null;
+      if (!opened) {
+        // Never told: a blip that resolved within the group wait is never sent at all.
+        if (rec.state !== 'resolved' && now - rec.openedAt >= t.groupWaitMs) want = { kind: 'opened', key: openedKey };
+      } else if (rec.state === 'resolved') {
+        const key = `${rec.id}|${t.channel}|resolved|${rec.resolvedAt ?? rec.updatedAt}`;
+        if (t.sendResolved && !st.keys.has(key)) want = { kind: 'resolved', key };
+      } else if (rec.updatedAt > st.lastUpdatedAt) {
+        want = { kind: 'updated', key: `${rec.id}|${t.channel}|updated|${rec.updatedAt}`, note: await this.lastChange(rec) };
+      } else if (now - st.lastNotifiedAt >= t.repeatIntervalMs) {
+        want = { kind: 'repeat', key: `${rec.id}|${t.channel}|repeat|${st.lastNotifiedAt + t.repeatIntervalMs}` };
+      }
+      if (!want) continue;
+      if (suppression) {
+        // Held back, not dropped: evaluated again on every tick until the suppression ends.
+        const noteKey = `${rec.id}|${suppression.id}`;
+        if (!this.suppressedNoted.has(noteKey)) {
+          this.suppressedNoted.add(noteKey);
+          await this.history(rec.id, 'notification_suppressed', `notifications held back by ${suppression.kind} ${suppression.id}${suppression.comment ? ` (${suppression.comment})` : ''}`, {
+            suppression,
+          });
+        }
+        continue;
+      }
+      await this.enqueue(t.channel, want.kind, toView(rec), want.key, want.note);
+    }
+  }
+
+  /** The reason of the incident's latest transition, shown as "what changed" in updates. */
+  private async lastChange(rec: IncidentRecord): Promise<string | undefined> {
+    const rows = await this.opts.store.query<{ kind: string; reason: string; actor: string }>(
+      `SELECT kind, reason, actor FROM incident_log WHERE incident_id = {id:String} AND snapshot != '' ORDER BY seq DESC LIMIT 1`,
+      { id: rec.id },
+    );
+    const r = rows[0];
+    return r ? `${r.kind}${r.actor && r.actor !== 'whistle' ? ` by ${r.actor}` : ''}: ${r.reason}` : undefined;
+  }
+
+  private async enqueue(channel: string, kind: DeliveryKind, incident: IncidentView, key: string, note?: string, plan?: string): Promise<void> {
+    const entry: OutboxEntry = { key, kind, channel, incident, link: this.link(incident.id), enqueuedAt: this.now() };
+    if (note) entry.note = note;
+    if (plan) entry.plan = plan;
+    if (await this.outbox.enqueue(entry)) {
+      this.opts.metrics.pending.set({ channel }, this.outbox.pendingCount(channel));
+      this.wakers.get(channel)?.();
+    }
+  }
+
+  /** One worker per channel: in order, retried with backoff until delivered; nothing dropped. */
+  private async work(channelId: string): Promise<void> {
+    const channel = this.channels.get(channelId)!;
+    const backoff = new Backoff({ initialMs: this.opts.config.retry.initialMs, maxMs: this.opts.config.retry.maxMs });
+    const signal = this.abort.signal;
+    let attempt = 0;
+    let lastKey = '';
+    while (!signal.aborted) {
+      const entry = this.outbox.head(channelId);
+      if (!entry) {
+        await new Promise<void>((resolve) => this.wakers.set(channelId, resolve));
+        continue;
+      }
+      if (entry.key !== lastKey) {
+        attempt = 0;
+        lastKey = entry.key;
+      }
+      attempt++;
+      try {
+        const result = await this.deliver(channel, entry);
+        await this.outbox.markDelivered(entry, attempt, result.ref, this.now());
+        backoff.reset();
+        this.opts.metrics.delivered.inc({ channel: channelId, kind: entry.kind });
+        this.opts.metrics.pending.set({ channel: channelId }, this.outbox.pendingCount(channelId));
+        await this.history(entry.incident.id, 'notification', `${entry.kind} notification delivered to ${channelId}${attempt > 1 ? ` after ${attempt} attempts` : ''}`, {
+          channel: channelId,
+          kind: entry.kind,
+          ref: result.ref ?? entry.ref ?? '',
+          attempt,
+        });
+        for (const w of this.deliveredWaiters.get(entry.key) ?? []) w();
+        this.deliveredWaiters.delete(entry.key);
+      } catch (err) {
+        const message = errorMessage(err);
+        this.opts.metrics.failures.inc({ channel: channelId });
+        this.opts.log.warn({ channel: channelId, incident: entry.incident.id, kind: entry.kind, attempt, err: message }, 'notification delivery failed; will retry');
+        try {
+          await this.outbox.markFailed(entry, attempt, message, this.now());
+          // The first failure and then every tenth, so a long outage does not flood the history.
+          if (attempt === 1 || attempt % 10 === 0)
+            await this.history(entry.incident.id, 'notification_failed', `${entry.kind} notification to ${channelId} failed (attempt ${attempt}): ${message}`, {
+              channel: channelId,
+              kind: entry.kind,
+              attempt,
+              error: message,
+            });
+        } catch (storeErr) {
+          this.opts.log.error({ err: errorMessage(storeErr) }, 'recording a failed delivery failed');
+        }
+        await sleep(backoff.next(), signal);
+      }
+    }
+  }
+
+  private deliver(channel: Channel, d: Delivery): Promise<{ ref?: string }> {
+    switch (d.kind) {
+      case 'opened':
+        return channel.send(d);
+      case 'resolved':
+        return channel.resolve(d);
+      default:
+        return channel.update(d);
+    }
+  }
+
+  private async history(incidentId: string, kind: string, message: string, detail: Record<string, unknown>): Promise<void> {
+    try {
+      await this.opts.manager.appendHistory(incidentId, { kind, message, actor: 'notifier', detail });
+    } catch (err) {
+      this.opts.log.warn({ incident: incidentId, err: errorMessage(err) }, 'writing incident history failed');
+    }
+  }
+}
+
+function errorMessage(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.length > 500 ? `${msg.slice(0, 497)}...` : msg;
+}

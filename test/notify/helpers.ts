@@ -1,0 +1,54 @@
+// Builds an incident manager and a notifier over a chDB dir, as `whistle start` does, with a
+// captured logger and a fresh metrics registry.
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { IncidentManager } from '../../remediators/incidents/manager.ts';
+import { notificationsSchema } from '../../remediators/notify/config.ts';
+import { createChannel } from '../../remediators/notify/channels/index.ts';
+import { createNotifyMetrics } from '../../remediators/notify/metrics.ts';
+import { Notifier } from '../../remediators/notify/notifier.ts';
+import type { Store } from '../../store/store.ts';
+import { incidentsConfig } from '../incidents/helpers.ts';
+
+export interface Stack {
+  manager: IncidentManager;
+  notifier: Notifier;
+  registry: Registry;
+  stop(): Promise<void>;
+}
+
+export async function startStack(opts: { store: Store; log: Logger; notifications: unknown; now: () => number }): Promise<Stack> {
+  const config = notificationsSchema.parse(opts.notifications);
+  const registry = new Registry();
+  const metrics = createNotifyMetrics(registry);
+  const manager = new IncidentManager({ store: opts.store, config: incidentsConfig(), log: opts.log, registry, now: opts.now });
+  const channels = config.channels.map((c) => createChannel(c, { store: opts.store, log: opts.log, metrics }));
+  const notifier = new Notifier({ config, store: opts.store, manager, channels, metrics, log: opts.log, linkBase: 'https://whistle.example.test', now: opts.now });
+  await manager.start();
+  await notifier.start();
+  return {
+    manager,
+    notifier,
+    registry,
+    async stop() {
+      await notifier.stop();
+      await manager.stop();
+    },
+  };
+}
+
+/** Waits until `check` holds (polling, no timing assertion). */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for: ${what}`);
+}
+
+export async function metricValue(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const m = await registry.getSingleMetric(name)?.get();
+  const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+  return v?.value ?? 0;
+}

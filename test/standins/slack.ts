@@ -1,0 +1,114 @@
+// A local stand-in for the Slack Web API methods Whistle uses (chat.postMessage, chat.update):
+// same request shapes (form-encoded or JSON body, bearer token), same response shapes (`ok`, `ts`,
+// `channel`, `error`), 429 with Retry-After on demand. It records every call it receives.
+import Fastify, { type FastifyInstance } from 'fastify';
+
+export interface SlackCall {
+  method: string;
+  token: string | null;
+  body: Record<string, unknown>;
+  status: number;
+}
+
+export interface SlackMessage {
+  channel: string;
+  ts: string;
+  text: string;
+  blocks: unknown[];
+  thread_ts?: string;
+  edits: number;
+}
+
+export class SlackStandin {
+  readonly calls: SlackCall[] = [];
+  readonly messages = new Map<string, SlackMessage>();
+  private app: FastifyInstance | null = null;
+  private seq = 0;
+  private rateLimits: { remaining: number; retryAfter: number } = { remaining: 0, retryAfter: 1 };
+  private failures: { remaining: number; status: number } = { remaining: 0, status: 500 };
+  url = '';
+
+  constructor(readonly validToken: string) {}
+
+  /** The next `n` calls answer 429 with `Retry-After: retryAfterSeconds`. */
+  rateLimitNext(n: number, retryAfterSeconds = 1): void {
+    this.rateLimits = { remaining: n, retryAfter: retryAfterSeconds };
+  }
+
+  /** The next `n` calls answer with this HTTP status (a Slack outage). */
+  failNext(n: number, status = 503): void {
+    this.failures = { remaining: n, status };
+  }
+
+  /** Top-level messages (not thread replies), oldest first. */
+  topLevel(): SlackMessage[] {
+    return [...this.messages.values()].filter((m) => !m.thread_ts);
+  }
+
+  replies(ts: string): SlackMessage[] {
+    return [...this.messages.values()].filter((m) => m.thread_ts === ts);
+  }
+
+  async start(): Promise<string> {
+    const app = Fastify({ logger: false });
+    app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+    app.post<{ Params: { method: string }; Body: Record<string, unknown> | undefined }>('/api/:method', async (req, reply) => {
+      const body = { ...(req.body ?? {}) };
+      const header = req.headers.authorization;
+      const token = header?.startsWith('Bearer ') ? header.slice(7) : typeof body.token === 'string' ? body.token : null;
+      delete body.token;
+      // Form-encoded calls carry structured fields as JSON strings.
+      for (const k of ['blocks', 'attachments']) if (typeof body[k] === 'string') body[k] = JSON.parse(body[k] as string) as unknown;
+      const call: SlackCall = { method: req.params.method, token, body, status: 200 };
+      this.calls.push(call);
+      if (this.rateLimits.remaining > 0) {
+        this.rateLimits.remaining--;
+        call.status = 429;
+        return reply.code(429).header('retry-after', String(this.rateLimits.retryAfter)).send({ ok: false, error: 'ratelimited' });
+      }
+      if (this.failures.remaining > 0) {
+        this.failures.remaining--;
+        call.status = this.failures.status;
+        return reply.code(this.failures.status).send('upstream unavailable');
+      }
+      if (token !== this.validToken) return { ok: false, error: token ? 'invalid_auth' : 'not_authed' };
+      const channel = String(body.channel ?? '');
+      if (!channel) return { ok: false, error: 'channel_not_found' };
+      const channelId = channel.startsWith('C') ? channel : 'C0STANDIN';
+      switch (req.params.method) {
+        case 'chat.postMessage': {
+          if (!body.text && !body.blocks) return { ok: false, error: 'no_text' };
+          const ts = `${1_700_000_000 + this.seq}.${String(++this.seq).padStart(6, '0')}`;
+          const msg: SlackMessage = { channel: channelId, ts, text: String(body.text ?? ''), blocks: (body.blocks as unknown[]) ?? [], edits: 0 };
+          if (body.thread_ts) {
+            if (!this.messages.has(String(body.thread_ts))) return { ok: false, error: 'thread_not_found' };
+            msg.thread_ts = String(body.thread_ts);
+          }
+          this.messages.set(ts, msg);
+          return { ok: true, channel: channelId, ts, message: { type: 'message', text: msg.text, ts, ...(msg.thread_ts ? { thread_ts: msg.thread_ts } : {}) } };
+        }
+        case 'chat.update': {
+          const msg = this.messages.get(String(body.ts ?? ''));
+          if (!msg || msg.channel !== channelId) return { ok: false, error: 'message_not_found' };
+          msg.text = String(body.text ?? msg.text);
+          if (body.blocks) msg.blocks = body.blocks as unknown[];
+          msg.edits++;
+          return { ok: true, channel: channelId, ts: msg.ts, text: msg.text };
+        }
+        default:
+          return { ok: false, error: 'unknown_method' };
+      }
+    });
+    this.app = app;
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    this.url = `${address}/api/`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close();
+    this.app = null;
+  }
+}
