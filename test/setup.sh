@@ -26,3 +26,4 @@ fi
 if [ -x test/harness/kube/build.sh ] || [ -f test/harness/kube/build.sh ]; then
   bash test/harness/kube/build.sh >&2
 fi
+bash test/harness/kafka/fetch.sh >&2  # Kafka broker jars from Maven Central, cached under ~/.cache/whistle/kafka-3.9.0
