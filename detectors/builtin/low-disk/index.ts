@@ -1,0 +1,20 @@
+// low-disk: per mount, bytes and inodes, from the level and from a robust prediction.
+import { defineDetector } from '../../api.ts';
+import { lowDiskConfig } from './config.ts';
+import { ID, lowDiskFindings } from './logic.ts';
+
+export default defineDetector({
+  id: ID,
+  description: 'Filesystem bytes or inodes nearly used up, or predicted to run out soon (Theil-Sen trend over the recent window)',
+  configSchema: lowDiskConfig,
+  async evaluate(ctx, cfg) {
+    const m = cfg.metrics;
+    // Read-only and ignored filesystem types are filtered in ClickHouse already (and again in the logic).
+    const filter = { exclude: { readonly: ['true'], fstype: cfg.ignoreFsTypes } };
+    const [latest, history] = await Promise.all([
+      ctx.telemetry.latest({ names: [m.size, m.used, m.files, m.filesUsed], windowMs: cfg.freshMs, labelKeys: ['mount', 'fstype', 'readonly', 'device'], ...filter }),
+      ctx.telemetry.series({ names: [m.used, m.filesUsed], windowMs: cfg.windowMs, bucketMs: cfg.bucketMs, labelKeys: ['mount'], ...filter }),
+    ]);
+    return lowDiskFindings(ctx.cluster, ctx.now, latest, history, cfg);
+  },
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { KubePodState } from '../../cluster-state.ts';
+import { NOW } from '../../testing/rows.ts';
+import { podRestartStormConfig } from './config.ts';
+import { podRestartFindings } from './logic.ts';
+
+const cfg = podRestartStormConfig.parse({});
+function pod(name: string, node: string, restartsInWindow: number, opts: { ns?: string; reason?: string; exit?: number; workload?: string } = {}): KubePodState {
+  return {
+    namespace: opts.ns ?? 'shop',
+    name,
+    node,
+    phase: 'Running',
+    workload: { kind: 'Deployment', name: opts.workload ?? 'web' },
+    containers: [
+      {
+        name: 'app',
+        ready: false,
+        restartCount: restartsInWindow + 2,
+        restartsInWindow,
+        state: 'waiting',
+        waitingReason: 'CrashLoopBackOff',
+        lastTermination: restartsInWindow > 0 ? { reason: opts.reason ?? 'OOMKilled', exitCode: opts.exit ?? 137 } : undefined,
+      },
+    ],
+  };
+}
+
+describe('pod-restart-storm', () => {
+  it('reports a container restarting 3 times in the window, not one restarting twice', () => {
+    const f = podRestartFindings('c1', NOW, [pod('a', 'n1', 3), pod('b', 'n1', 2), pod('c', 'n2', 0)], cfg);
+    expect(f.map((x) => x.subject)).toEqual(['shop/a']);
+    expect(f[0]).toMatchObject({ severity: 'warning', labels: { namespace: 'shop', pod: 'a', node: 'n1', workload: 'Deployment/web' } });
+    expect(f[0]!.summary).toMatch(/restarted 3 times in 10 min \(last: OOMKilled \(exit 137\)\)/);
+  });
+
+  it('groups many restarting pods into one storm finding naming what they share', () => {
+    const pods = [
+      pod('a', 'n1', 4),
+      pod('b', 'n1', 1, { ns: 'billing', workload: 'api', reason: 'Error', exit: 1 }),
+      pod('c', 'n1', 2),
+      pod('d', 'n1', 5, { ns: 'billing', workload: 'api' }),
+      pod('e', 'n1', 1, { ns: 'ops', workload: 'agent' }),
+      pod('quiet', 'n2', 0),
+    ];
+    const f = podRestartFindings('c1', NOW, pods, cfg);
+    expect(f).toHaveLength(1);
+    const s = f[0]!;
+    expect(s).toMatchObject({ subject: 'storm', severity: 'critical', labels: { node: 'n1' } });
+    expect(s.evidence.shared).toEqual({ node: 'n1' });
+    expect(s.evidence.pods).toBe(5);
+    expect(s.evidence.restarts).toBe(13);
+    expect(s.evidence.terminationReasons).toEqual([
+      { value: 'OOMKilled (exit 137)', pods: 4 },
+      { value: 'exit code 1', pods: 1 },
+    ]);
+    expect((s.evidence.top as { namespace: unknown }).namespace).toEqual([
+      { value: 'shop', pods: 2 },
+      { value: 'billing', pods: 2 },
+      { value: 'ops', pods: 1 },
+    ].sort((a, b) => b.pods - a.pods || a.value.localeCompare(b.value)));
+    expect(s.summary).toMatch(/^restart storm: 5 pods restarted 13 times in 10 min, all on node n1; last terminations: OOMKilled \(exit 137\) ×4/);
+  });
+});

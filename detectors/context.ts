@@ -1,0 +1,239 @@
+// Typed queries over the samples table for one cluster (the `telemetry` of a DetectorContext).
+// Every query aggregates in ClickHouse and serves all nodes of the cluster at once; no per-node loops.
+// SQL text is fixed; values (cluster, names, label keys and values, times) travel as bound
+// `{name:Type}` parameters, never spliced into the text.
+//
+// `series` is incremental: bucket sums and counts are kept in memory and each call reads only the
+// samples that arrived since the previous one (plus a backward warm-up chunk until the window is
+// filled), so a 6 h fit costs about as much as a 10 s read. Samples that arrive later than
+// `latenessMs` after their timestamp miss their bucket (they still count for `latest`).
+import type { Labels } from '../core/types.ts';
+import type { Store } from '../store/store.ts';
+import type { LabelFilter, LatestQuery, LatestRow, SeriesPoint, SeriesQuery, SeriesRow, TelemetryQueries } from './api.ts';
+
+type Params = Record<string, string | number | readonly (string | number)[]>;
+
+export interface TelemetryOptions {
+  /** Samples younger than this are not yet folded into series buckets (they may still be in flight). */
+  latenessMs: number;
+  /** How much older history each call loads while a series window is still warming up. */
+  warmupChunkMs: number;
+}
+
+const DEFAULTS: TelemetryOptions = { latenessMs: 30_000, warmupChunkMs: 30 * 60_000 };
+
+/** SQL fragments for a label filter; parameter names are generated, values are bound. */
+function filterSql(f: LabelFilter, params: Params): string {
+  const parts: string[] = [];
+  let i = 0;
+  for (const [op, set] of [
+    ['IN', f.match],
+    ['NOT IN', f.exclude],
+  ] as const) {
+    for (const [key, values] of Object.entries(set ?? {})) {
+      params[`lk${i}`] = key;
+      params[`lv${i}`] = [...values];
+      parts.push(`labels[{lk${i}:String}] ${op} {lv${i}:Array(String)}`);
+      i++;
+    }
+  }
+  return parts.length ? ` AND ${parts.join(' AND ')}` : '';
+}
+
+function labelsOf(keys: readonly string[] | undefined, lv: unknown): Labels {
+  if (!keys) return (lv ?? {}) as Labels;
+  const values = lv as string[];
+  const out: Labels = {};
+  keys.forEach((k, i) => {
+    out[k] = values[i] ?? '';
+  });
+  return out;
+}
+
+interface Bucket {
+  sum: number;
+  count: number;
+}
+
+interface SeriesEntry {
+  node: string;
+  name: string;
+  labels: Labels;
+  buckets: Map<number, Bucket>;
+  /** Closed buckets as points, rebuilt only when a closed bucket changes or another bucket closes. */
+  points: readonly SeriesPoint[];
+  builtFor: number;
+  dirty: boolean;
+}
+
+interface SeriesState {
+  /** Samples with ts < wm (and >= filledFrom) are folded into buckets. */
+  wm: number;
+  filledFrom: number;
+  entries: Map<string, SeriesEntry>;
+  /** Reads of one state run one at a time: two concurrent folds of the same range would double-count. */
+  lock: Promise<unknown>;
+}
+
+/**
+ * Telemetry of one cluster. The engine keeps one per cluster for the life of the process (series
+ * buckets live here) and hands detectors a view bound to the tick's time (`at(now)`).
+ */
+export class SqlTelemetry {
+  private readonly seriesStates = new Map<string, SeriesState>();
+  private readonly opts: TelemetryOptions;
+
+  constructor(
+    private readonly store: Store,
+    readonly cluster: string,
+    opts: Partial<TelemetryOptions> = {},
+  ) {
+    this.opts = { ...DEFAULTS, ...opts };
+  }
+
+  at(now: number): TelemetryQueries {
+    return {
+      latest: (q) => this.latest(now, q),
+      series: (q) => this.series(now, q),
+      lastSeen: (q) => this.lastSeen(now, q),
+      sql: (sql, params) => this.sql(sql, params),
+    };
+  }
+
+  async latest(now: number, q: LatestQuery): Promise<LatestRow[]> {
+    const params: Params = { cluster: this.cluster, names: [...q.names], from: now - q.windowMs, to: now };
+    let lv = 'labels';
+    if (q.labelKeys) {
+      params.keys = [...q.labelKeys];
+      lv = 'arrayMap(k -> labels[k], {keys:Array(String)})';
+    }
+    const rows = await this.store.query<{ node: string; name: string; lv: unknown; value: number; ts: string; up_ts: string; ups: string; n: string }>(
+      `SELECT node, name, ${lv} AS lv, argMax(value, ts) AS value, toUnixTimestamp64Milli(max(ts)) AS ts,
+              toUnixTimestamp64Milli(maxIf(ts, value > 0)) AS up_ts, countIf(value > 0) AS ups, count() AS n
+       FROM samples
+       WHERE cluster = {cluster:String} AND name IN {names:Array(String)}
+         AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts <= fromUnixTimestamp64Milli({to:Int64})${filterSql(q, params)}
+       GROUP BY node, name, lv`,
+      params,
+    );
+    return rows.map((r) => ({
+      node: r.node,
+      name: r.name,
+      labels: labelsOf(q.labelKeys, r.lv),
+      value: Number(r.value),
+      ts: Number(r.ts),
+      lastNonZeroTs: Number(r.ups) > 0 ? Number(r.up_ts) : null,
+      samples: Number(r.n),
+    }));
+  }
+
+  async series(now: number, q: SeriesQuery): Promise<SeriesRow[]> {
+    const key = JSON.stringify([q.names, q.labelKeys, q.bucketMs, q.windowMs, q.match ?? {}, q.exclude ?? {}]);
+    const to = now - this.opts.latenessMs;
+    let st = this.seriesStates.get(key);
+    if (!st) {
+      // Start at a bucket boundary so the first forward read does not split a bucket.
+      const start = Math.floor(to / q.bucketMs) * q.bucketMs;
+      st = { wm: start, filledFrom: start, entries: new Map(), lock: Promise.resolve() };
+      this.seriesStates.set(key, st);
+    }
+    const state = st;
+    const run = state.lock.then(() => this.seriesLocked(now, to, q, state));
+    state.lock = run.catch(() => {});
+    return run;
+  }
+
+  private async seriesLocked(now: number, to: number, q: SeriesQuery, st: SeriesState): Promise<SeriesRow[]> {
+    const windowStart = now - q.windowMs;
+    if (to > st.wm) {
+      await this.fold(q, st, st.wm, to);
+      st.wm = to;
+    }
+    if (st.filledFrom > windowStart) {
+      const from = Math.max(windowStart, st.filledFrom - this.opts.warmupChunkMs);
+      await this.fold(q, st, from, st.filledFrom);
+      st.filledFrom = from;
+    }
+    // Closed buckets inside the window; drop what fell out of it.
+    const firstBucket = Math.floor(windowStart / q.bucketMs);
+    const lastClosed = Math.floor(st.wm / q.bucketMs) - 1;
+    const out: SeriesRow[] = [];
+    for (const [k, e] of st.entries) {
+      for (const b of e.buckets.keys()) {
+        if (b < firstBucket) {
+          e.buckets.delete(b);
+          e.dirty = true;
+        }
+      }
+      if (e.buckets.size === 0) {
+        st.entries.delete(k);
+        continue;
+      }
+      if (e.dirty || e.builtFor !== lastClosed) {
+        const pts: SeriesPoint[] = [];
+        for (const [b, { sum, count }] of e.buckets) if (b <= lastClosed) pts.push({ t: (b + 0.5) * q.bucketMs, v: sum / count });
+        pts.sort((a, b) => a.t - b.t);
+        e.points = Object.freeze(pts);
+        e.builtFor = lastClosed;
+        e.dirty = false;
+      }
+      if (e.points.length > 0) out.push({ node: e.node, name: e.name, labels: e.labels, points: e.points });
+    }
+    return out;
+  }
+
+  private async fold(q: SeriesQuery, st: SeriesState, from: number, to: number): Promise<void> {
+    const params: Params = { cluster: this.cluster, names: [...q.names], keys: [...q.labelKeys], bucket: q.bucketMs, from, to };
+    const rows = await this.store.query<{ node: string; name: string; lv: string[]; b: string; s: number; c: string }>(
+      `SELECT node, name, arrayMap(k -> labels[k], {keys:Array(String)}) AS lv,
+              intDiv(toUnixTimestamp64Milli(ts), {bucket:Int64}) AS b, sum(value) AS s, count() AS c
+       FROM samples
+       WHERE cluster = {cluster:String} AND name IN {names:Array(String)}
+         AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})${filterSql(q, params)}
+       GROUP BY node, name, lv, b`,
+      params,
+    );
+    for (const r of rows) {
+      const k = `${r.node}\u0000${r.name}\u0000${r.lv.join('\u0000')}`;
+      let e = st.entries.get(k);
+      if (!e) {
+        e = { node: r.node, name: r.name, labels: labelsOf(q.labelKeys, r.lv), buckets: new Map(), points: [], builtFor: Number.NaN, dirty: true };
+        st.entries.set(k, e);
+      }
+      const b = Number(r.b);
+      const cur = e.buckets.get(b);
+      if (cur) {
+        cur.sum += Number(r.s);
+        cur.count += Number(r.c);
+      } else e.buckets.set(b, { sum: Number(r.s), count: Number(r.c) });
+      if (b <= e.builtFor) e.dirty = true;
+    }
+  }
+
+  async lastSeen(now: number, q: { recentMs: number; lookbackMs: number; olderFor?: readonly string[] }): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const sql = (extra: string) =>
+      `SELECT node, toUnixTimestamp64Milli(max(ts)) AS ts FROM samples
+       WHERE cluster = {cluster:String} AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts <= fromUnixTimestamp64Milli({to:Int64})${extra}
+       GROUP BY node`;
+    if (q.recentMs > 0) {
+      const recent = await this.store.query<{ node: string; ts: string }>(sql(''), { cluster: this.cluster, from: now - q.recentMs, to: now });
+      for (const r of recent) out.set(r.node, Number(r.ts));
+    }
+    const missing = (q.olderFor ?? []).filter((n) => !out.has(n));
+    if (missing.length > 0 && q.lookbackMs > q.recentMs) {
+      const older = await this.store.query<{ node: string; ts: string }>(sql(' AND node IN {nodes:Array(String)}'), {
+        cluster: this.cluster,
+        nodes: missing,
+        from: now - q.lookbackMs,
+        to: now,
+      });
+      for (const r of older) out.set(r.node, Number(r.ts));
+    }
+    return out;
+  }
+
+  async sql<T>(sql: string, params: Params = {}): Promise<T[]> {
+    return this.store.query<T>(sql, { cluster: this.cluster, ...params });
+  }
+}
