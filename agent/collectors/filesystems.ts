@@ -13,6 +13,8 @@ export interface FilesystemsOptions {
   excludeMountPoints: string;
   minFilesystemBytes: number;
   statfsTimeoutMs?: number;
+  /** Replaceable so tests can play a hung network mount. */
+  statfs?: (path: string) => Promise<StatsFs>;
 }
 
 export class FilesystemsCollector implements Collector {
@@ -58,7 +60,7 @@ export class FilesystemsCollector implements Collector {
   }
 
   private statfsWithDeadline(path: string): Promise<StatsFs> {
-    const call = statfs(path);
+    const call = (this.opts.statfs ?? statfs)(path);
     this.stuck.add(path);
     const settled = call.finally(() => this.stuck.delete(path));
     settled.catch(() => {}); // the error is reported through `call` below

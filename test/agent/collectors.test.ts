@@ -1,6 +1,9 @@
 // Machine collectors against this real machine, plus the mountinfo rules on a fixture that has the
 // awkward cases (escaped spaces, shadowed mount points, read-only mounts, pseudo filesystems).
-import { statfs } from 'node:fs/promises';
+import type { StatsFs } from 'node:fs';
+import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agentSchema } from '../../core/config/schema.ts';
 import { CpuCollector, cpuRatios } from '../../agent/collectors/cpu.ts';
@@ -60,6 +63,45 @@ describe('filesystems collector on this machine', () => {
   it('leaves out filesystems smaller than minFilesystemBytes', async () => {
     const points = await new FilesystemsCollector({ excludeMountPoints: defaults.excludeMountPoints, minFilesystemBytes: Number.MAX_SAFE_INTEGER }).collect();
     expect(points.filter((p) => p.name === 'node_filesystem_size_bytes')).toHaveLength(0);
+  });
+});
+
+describe('a hung mount (statfs never answers)', () => {
+  it('is reported as a device error, and not asked again while its call is outstanding', async () => {
+    const proc = await mkdtemp(join(tmpdir(), 'whistle-proc-'));
+    try {
+      await mkdir(join(proc, 'self'));
+      await writeFile(
+        join(proc, 'self', 'mountinfo'),
+        '27 1 254:0 / / rw - ext4 /dev/vda rw\n40 27 0:50 / /mnt/nfs rw - nfs4 server:/export rw\n',
+      );
+      const calls: string[] = [];
+      let hung = true;
+      let answerHung: (s: StatsFs) => void = () => {};
+      const fake = (path: string): Promise<StatsFs> => {
+        calls.push(path);
+        if (path === '/mnt/nfs' && hung) return new Promise((resolve) => (answerHung = resolve));
+        return statfs('/');
+      };
+      const c = new FilesystemsCollector({ procRoot: proc, excludeMountPoints: defaults.excludeMountPoints, minFilesystemBytes: 0, statfsTimeoutMs: 50, statfs: fake });
+      const first = await c.collect();
+      expect(one(first, 'node_filesystem_device_error', { mount: '/mnt/nfs', fstype: 'nfs4', device: 'server:/export' })).toBe(1);
+      expect(first.filter((p) => p.labels.mount === '/mnt/nfs')).toHaveLength(1);
+      expect(one(first, 'node_filesystem_device_error', { mount: '/' })).toBe(0);
+
+      const second = await c.collect();
+      expect(one(second, 'node_filesystem_device_error', { mount: '/mnt/nfs' })).toBe(1);
+      expect(calls.filter((p) => p === '/mnt/nfs')).toHaveLength(1); // not asked again
+
+      hung = false; // the mount recovers: the outstanding call answers, later ones are quick
+      answerHung(await statfs('/'));
+      await new Promise((r) => setImmediate(r));
+      const third = await c.collect();
+      expect(one(third, 'node_filesystem_device_error', { mount: '/mnt/nfs' })).toBe(0);
+      expect(one(third, 'node_filesystem_size_bytes', { mount: '/mnt/nfs' })).toBeGreaterThan(0);
+    } finally {
+      await rm(proc, { recursive: true, force: true });
+    }
   });
 });
 
