@@ -73,6 +73,7 @@ function newId(prefix: string): string {
 
 interface SilenceRow {
   id: string;
+  v: number;
   matchers: string;
   starts_at: number;
   ends_at: number;
@@ -85,9 +86,12 @@ interface WindowRow extends Omit<SilenceRow, 'matchers'> {
   cluster: string;
 }
 
+type Versioned<T> = T & { version: number };
+type LiveSilence = Versioned<Silence & { test: (i: IncidentView) => boolean }>;
+
 export class Suppressions {
-  private silences = new Map<string, Silence & { test: (i: IncidentView) => boolean }>();
-  private windows = new Map<string, MaintenanceWindow>();
+  private readonly silences = new Map<string, LiveSilence>();
+  private readonly windows = new Map<string, Versioned<MaintenanceWindow>>();
   private version = 0;
 
   constructor(
@@ -95,31 +99,37 @@ export class Suppressions {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Re-reads both tables (current version of each id). */
+  /**
+   * Re-reads both tables (current version of each id) and merges by version, so a write made here
+   * while the read was in flight is not lost, and changes made by another replica are picked up.
+   */
   async load(): Promise<void> {
     const sil = await this.store.query<SilenceRow>(
-      `SELECT id, argMax(matchers, version) AS matchers, toUnixTimestamp64Milli(argMax(starts_at, version)) AS starts_at,
+      `SELECT id, max(version) AS v, argMax(matchers, version) AS matchers, toUnixTimestamp64Milli(argMax(starts_at, version)) AS starts_at,
               toUnixTimestamp64Milli(argMax(ends_at, version)) AS ends_at, argMax(comment, version) AS comment,
               argMax(created_by, version) AS created_by, toUnixTimestamp64Milli(argMax(created_at, version)) AS created_at,
               argMax(expired_by, version) AS expired_by
        FROM silences GROUP BY id`,
     );
-    const silences = new Map<string, Silence & { test: (i: IncidentView) => boolean }>();
     for (const r of sil) {
+      const version = Number(r.v);
+      if ((this.silences.get(r.id)?.version ?? -1) >= version) continue;
       const s = fromRow(r, JSON.parse(r.matchers) as Matcher[]);
-      silences.set(s.id, { ...s, test: compileAll(s.matchers) });
+      this.silences.set(s.id, { ...s, test: compileAll(s.matchers), version });
     }
     const win = await this.store.query<WindowRow>(
-      `SELECT id, argMax(cluster, version) AS cluster, toUnixTimestamp64Milli(argMax(starts_at, version)) AS starts_at,
+      `SELECT id, max(version) AS v, argMax(cluster, version) AS cluster, toUnixTimestamp64Milli(argMax(starts_at, version)) AS starts_at,
               toUnixTimestamp64Milli(argMax(ends_at, version)) AS ends_at, argMax(comment, version) AS comment,
               argMax(created_by, version) AS created_by, toUnixTimestamp64Milli(argMax(created_at, version)) AS created_at,
               argMax(expired_by, version) AS expired_by
        FROM maintenance_windows GROUP BY id`,
     );
-    const windows = new Map<string, MaintenanceWindow>();
-    for (const r of win) windows.set(r.id, { ...fromRow(r, []), cluster: r.cluster } as MaintenanceWindow);
-    this.silences = silences;
-    this.windows = windows;
+    for (const r of win) {
+      const version = Number(r.v);
+      if ((this.windows.get(r.id)?.version ?? -1) >= version) continue;
+      const { matchers: _m, ...base } = fromRow(r, []);
+      this.windows.set(r.id, { ...base, cluster: r.cluster, version });
+    }
   }
 
   async createSilence(input: { matchers: Matcher[]; startsAt?: number; endsAt: number; comment: string; createdBy: string }): Promise<Silence> {
@@ -130,8 +140,8 @@ export class Suppressions {
     if (input.endsAt <= startsAt) throw new InputError('endsAt: must be after startsAt');
     if (input.endsAt <= now) throw new InputError('endsAt: must be in the future');
     const s: Silence = { id: newId('sil'), matchers: input.matchers, startsAt, endsAt: input.endsAt, comment: input.comment, createdBy: input.createdBy, createdAt: now };
-    await this.writeSilence(s);
-    this.silences.set(s.id, { ...s, test });
+    const version = await this.writeSilence(s);
+    this.silences.set(s.id, { ...s, test, version });
     return s;
   }
 
@@ -142,7 +152,7 @@ export class Suppressions {
     const now = this.now();
     if (s.endsAt <= now) return publicSilence(s);
     const ended = { ...s, endsAt: Math.max(now, s.startsAt), expiredBy: actor };
-    await this.writeSilence(ended);
+    ended.version = await this.writeSilence(ended);
     this.silences.set(id, ended);
     return publicSilence(ended);
   }
@@ -159,8 +169,8 @@ export class Suppressions {
     if (input.endsAt <= input.startsAt) throw new InputError('end: must be after start');
     if (input.endsAt <= this.now()) throw new InputError('end: must be in the future');
     const w: MaintenanceWindow = { id: newId('mw'), ...input, createdAt: this.now() };
-    await this.writeWindow(w);
-    this.windows.set(w.id, w);
+    const version = await this.writeWindow(w);
+    this.windows.set(w.id, { ...w, version });
     return w;
   }
 
@@ -168,17 +178,18 @@ export class Suppressions {
     const w = this.windows.get(id);
     if (!w) throw new NotFoundError(`no maintenance window "${id}"`);
     const now = this.now();
-    if (w.endsAt <= now) return w;
+    if (w.endsAt <= now) return publicWindow(w);
     const ended = { ...w, endsAt: Math.max(now, w.startsAt), expiredBy: actor };
-    await this.writeWindow(ended);
+    ended.version = await this.writeWindow(ended);
     this.windows.set(id, ended);
-    return ended;
+    return publicWindow(ended);
   }
 
   listMaintenance(opts: { activeOnly?: boolean; cluster?: string } = {}): MaintenanceWindow[] {
     const now = this.now();
     return [...this.windows.values()]
       .filter((w) => (!opts.activeOnly || (w.startsAt <= now && now < w.endsAt)) && (!opts.cluster || w.cluster === opts.cluster))
+      .map(publicWindow)
       .sort((a, b) => b.createdAt - a.createdAt);
   }
 
@@ -193,11 +204,12 @@ export class Suppressions {
     return null;
   }
 
-  private async writeSilence(s: Silence): Promise<void> {
+  private async writeSilence(s: Silence): Promise<number> {
+    const version = this.nextVersion();
     await this.store.insert('silences', [
       {
         id: s.id,
-        version: this.nextVersion(),
+        version,
         matchers: JSON.stringify(s.matchers),
         starts_at: s.startsAt,
         ends_at: s.endsAt,
@@ -207,13 +219,15 @@ export class Suppressions {
         expired_by: s.expiredBy ?? '',
       },
     ]);
+    return version;
   }
 
-  private async writeWindow(w: MaintenanceWindow): Promise<void> {
+  private async writeWindow(w: MaintenanceWindow): Promise<number> {
+    const version = this.nextVersion();
     await this.store.insert('maintenance_windows', [
       {
         id: w.id,
-        version: this.nextVersion(),
+        version,
         cluster: w.cluster,
         starts_at: w.startsAt,
         ends_at: w.endsAt,
@@ -223,6 +237,7 @@ export class Suppressions {
         expired_by: w.expiredBy ?? '',
       },
     ]);
+    return version;
   }
 
   /** Versions order changes of one id; wall-clock micro-time keeps them increasing across restarts. */
@@ -251,7 +266,12 @@ function fromRow(r: Omit<SilenceRow, 'matchers'>, matchers: Matcher[]): Silence 
   return s;
 }
 
-function publicSilence(s: Silence & { test?: unknown }): Silence {
-  const { test: _t, ...rest } = s;
+function publicSilence(s: Silence & { test?: unknown; version?: number }): Silence {
+  const { test: _t, version: _v, ...rest } = s;
+  return rest;
+}
+
+function publicWindow(w: MaintenanceWindow & { version?: number }): MaintenanceWindow {
+  const { version: _v, ...rest } = w;
   return rest;
 }

@@ -1,0 +1,167 @@
+// Operator API for incidents, silences and maintenance windows (operator token required).
+//   GET    /v1/incidents            ?cluster&detector&severity&state&active&limit
+//   GET    /v1/incidents/:id        incident + findings + history (transitions, actions, deliveries) + notifications
+//   POST   /v1/silences             { matchers, endsAt | durationMs, startsAt?, comment }
+//   GET    /v1/silences             ?active
+//   DELETE /v1/silences/:id         expire now
+//   POST   /v1/maintenance          { cluster, start, end, comment }
+//   GET    /v1/maintenance          ?active&cluster
+//   DELETE /v1/maintenance/:id      expire now
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../../app/context.ts';
+import { InputError } from '../../core/errors.ts';
+import { actorOf, requireOperator } from '../../ingest/operator-auth.ts';
+import type { Outbox } from '../notify/outbox.ts';
+import type { IncidentManager } from './manager.ts';
+import type { Matcher } from './silences.ts';
+
+export interface IncidentRoutesDeps {
+  manager: IncidentManager;
+  /** Deliveries per incident; absent when notifications are not wired. */
+  outbox?: Outbox;
+}
+
+const timeValue = { anyOf: [{ type: 'string', minLength: 1, maxLength: 64 }, { type: 'integer', minimum: 0 }] };
+
+/** Accepts epoch milliseconds or an ISO-8601 date; names the field when it is neither. */
+export function parseTime(v: string | number | undefined, field: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number') return v;
+  if (/^\d+$/.test(v)) return Number(v);
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) throw new InputError(`${field}: not a date (use ISO 8601, e.g. 2026-01-31T18:00:00Z, or epoch milliseconds)`);
+  return ms;
+}
+
+const matcherSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'value'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 128 },
+    value: { type: 'string', maxLength: 1024 },
+    regex: { type: 'boolean' },
+    negate: { type: 'boolean' },
+  },
+};
+
+export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync<{ ctx: AppContext }> {
+  return async (app, { ctx }) => {
+    app.addHook('preHandler', requireOperator(ctx.config.server));
+    const { manager } = deps;
+
+    app.get<{ Querystring: { cluster?: string; detector?: string; severity?: string; state?: string; active?: boolean; limit?: number } }>(
+      '/v1/incidents',
+      {
+        schema: {
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              cluster: { type: 'string', maxLength: 63 },
+              detector: { type: 'string', maxLength: 128 },
+              severity: { type: 'string', enum: ['info', 'warning', 'critical'] },
+              state: { type: 'string', enum: ['open', 'remediating', 'awaiting_approval', 'escalated', 'resolved'] },
+              active: { type: 'boolean' },
+              limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            },
+          },
+        },
+      },
+      async (req) => {
+        const incidents = await manager.list(req.query);
+        return { incidents: incidents.map((i) => ({ ...i, suppressedBy: manager.suppressedBy(i) })) };
+      },
+    );
+
+    app.get<{ Params: { id: string } }>('/v1/incidents/:id', async (req) => {
+      const shown = await manager.show(req.params.id);
+      const notifications = deps.outbox ? await deps.outbox.deliveries(req.params.id) : [];
+      return { ...shown, notifications, suppressedBy: manager.suppressedBy(shown.incident) };
+    });
+
+    app.post<{ Body: { matchers: Matcher[]; startsAt?: string | number; endsAt?: string | number; durationMs?: number; comment: string } }>(
+      '/v1/silences',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['matchers', 'comment'],
+            properties: {
+              matchers: { type: 'array', minItems: 1, maxItems: 32, items: matcherSchema },
+              startsAt: timeValue,
+              endsAt: timeValue,
+              durationMs: { type: 'integer', minimum: 1000 },
+              comment: { type: 'string', minLength: 1, maxLength: 2000 },
+            },
+          },
+        },
+      },
+      async (req, reply) => {
+        const b = req.body;
+        const startsAt = parseTime(b.startsAt, 'body.startsAt');
+        let endsAt = parseTime(b.endsAt, 'body.endsAt');
+        if (endsAt === undefined && b.durationMs !== undefined) endsAt = (startsAt ?? Date.now()) + b.durationMs;
+        if (endsAt === undefined) throw new InputError('body.endsAt: required (or body.durationMs)');
+        const actor = actorOf(req);
+        const silence = await manager.suppressions.createSilence({ matchers: b.matchers, endsAt, comment: b.comment, createdBy: actor, ...(startsAt !== undefined ? { startsAt } : {}) });
+        await ctx.audit.record({ actor, action: 'silence.create', subject: silence.id, detail: { matchers: silence.matchers, endsAt: silence.endsAt, comment: silence.comment } });
+        return reply.code(201).send({ silence });
+      },
+    );
+
+    app.get<{ Querystring: { active?: boolean } }>(
+      '/v1/silences',
+      { schema: { querystring: { type: 'object', additionalProperties: false, properties: { active: { type: 'boolean' } } } } },
+      async (req) => ({ silences: manager.suppressions.listSilences({ activeOnly: req.query.active ?? false }) }),
+    );
+
+    app.delete<{ Params: { id: string } }>('/v1/silences/:id', async (req) => {
+      const actor = actorOf(req);
+      const silence = await manager.suppressions.expireSilence(req.params.id, actor);
+      await ctx.audit.record({ actor, action: 'silence.expire', subject: silence.id });
+      return { silence };
+    });
+
+    app.post<{ Body: { cluster: string; start?: string | number; end: string | number; comment: string } }>(
+      '/v1/maintenance',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['cluster', 'end', 'comment'],
+            properties: { cluster: { type: 'string', minLength: 1, maxLength: 63 }, start: timeValue, end: timeValue, comment: { type: 'string', minLength: 1, maxLength: 2000 } },
+          },
+        },
+      },
+      async (req, reply) => {
+        const b = req.body;
+        const actor = actorOf(req);
+        const window = await manager.suppressions.createMaintenance({
+          cluster: b.cluster,
+          startsAt: parseTime(b.start, 'body.start') ?? Date.now(),
+          endsAt: parseTime(b.end, 'body.end')!,
+          comment: b.comment,
+          createdBy: actor,
+        });
+        await ctx.audit.record({ actor, action: 'maintenance.create', cluster: window.cluster, subject: window.id, detail: { startsAt: window.startsAt, endsAt: window.endsAt, comment: window.comment } });
+        return reply.code(201).send({ maintenance: window });
+      },
+    );
+
+    app.get<{ Querystring: { active?: boolean; cluster?: string } }>(
+      '/v1/maintenance',
+      { schema: { querystring: { type: 'object', additionalProperties: false, properties: { active: { type: 'boolean' }, cluster: { type: 'string', maxLength: 63 } } } } },
+      async (req) => ({ maintenance: manager.suppressions.listMaintenance({ activeOnly: req.query.active ?? false, ...(req.query.cluster ? { cluster: req.query.cluster } : {}) }) }),
+    );
+
+    app.delete<{ Params: { id: string } }>('/v1/maintenance/:id', async (req) => {
+      const actor = actorOf(req);
+      const window = await manager.suppressions.expireMaintenance(req.params.id, actor);
+      await ctx.audit.record({ actor, action: 'maintenance.expire', cluster: window.cluster, subject: window.id });
+      return { maintenance: window };
+    });
+  };
+}

@@ -1,0 +1,124 @@
+// The remediation policy every remediator runs under (the cluster-api MachineHealthCheck shape):
+// suppressed? -> gate on max-unhealthy -> one action at a time per target -> rate limit per
+// cluster -> dry run? -> act (each step recorded before and after) -> verify -> resolve, or
+// escalate to a ticket when the action fails or does not fix the problem.
+import type { Logger } from 'pino';
+import type { IncidentView } from '../../core/pipeline.ts';
+import { maxUnhealthyCount, type RemediationConfig } from './config.ts';
+import type { IncidentPort, TicketPort } from './ports.ts';
+import type { ActionRecorder } from './recorder.ts';
+
+export type Outcome = 'succeeded' | 'failed' | 'not_fixed' | 'dry_run' | 'rate_limited' | 'busy' | 'too_many_unhealthy' | 'suppressed';
+
+export interface RemediationRequest {
+  incident: IncidentView;
+  /** The lock key: one action at a time per target (e.g. `etcd/<cluster>`). */
+  target: string;
+  kind: string;
+  /** Broken subjects right now and how many there are in all, for the max-unhealthy gate. */
+  unhealthy: number;
+  total: number;
+  /** What will be done, for the record, the dry run and the ticket. */
+  plan: string;
+  act(): Promise<void>;
+  /** True when the problem is gone. */
+  verify(): Promise<boolean>;
+  actor: string;
+}
+
+export class RemediationPolicy {
+  private readonly busy = new Set<string>();
+  private readonly started = new Map<string, number[]>();
+
+  constructor(
+    private readonly cfg: RemediationConfig,
+    private readonly recorder: ActionRecorder,
+    private readonly incidents: IncidentPort,
+    private readonly tickets: TicketPort | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  isBusy(target: string): boolean {
+    return this.busy.has(target);
+  }
+
+  private async skip(r: RemediationRequest, reason: string, message: string, dryRun = false): Promise<void> {
+    const { incident } = r;
+    await this.recorder.write(this.recorder.newId(), 'skipped', {
+      incidentId: incident.id,
+      cluster: incident.cluster,
+      subject: incident.subject,
+      kind: r.kind,
+      reason,
+      dryRun,
+      actor: r.actor,
+      detail: { message, plan: r.plan, unhealthy: r.unhealthy, total: r.total },
+    });
+    await this.incidents.appendHistory(incident.id, { kind: 'remediation', message: `${r.kind}: ${reason}: ${message}`, actor: r.actor, detail: { plan: r.plan } }).catch(() => undefined);
+    this.log.info({ incident: incident.id, kind: r.kind, reason }, 'remediation skipped');
+  }
+
+  async remediate(r: RemediationRequest): Promise<Outcome> {
+    const { incident } = r;
+    if (this.incidents.isSuppressed(incident)) {
+      await this.skip(r, 'Suppressed', 'a silence or maintenance window applies');
+      return 'suppressed';
+    }
+    const limit = maxUnhealthyCount(this.cfg.maxUnhealthy, r.total);
+    if (r.unhealthy > limit) {
+      // Many failures at once usually mean we cannot see, not that everything broke.
+      await this.skip(r, 'TooManyUnhealthy', `${r.unhealthy} of ${r.total} unhealthy, more than the ${limit} allowed (remediation.maxUnhealthy=${this.cfg.maxUnhealthy})`);
+      return 'too_many_unhealthy';
+    }
+    if (this.busy.has(r.target)) {
+      await this.skip(r, 'SubjectBusy', `another action on ${r.target} is running`);
+      return 'busy';
+    }
+    const windowMs = this.cfg.rateLimit.windowS * 1000;
+    const now = Date.now();
+    const recent = (this.started.get(incident.cluster) ?? []).filter((t) => now - t < windowMs);
+    if (recent.length >= this.cfg.rateLimit.maxActions) {
+      await this.skip(r, 'RateLimited', `${recent.length} actions on ${incident.cluster} in the last ${this.cfg.rateLimit.windowS} s (limit ${this.cfg.rateLimit.maxActions})`);
+      return 'rate_limited';
+    }
+    if (this.cfg.dryRun) {
+      await this.skip(r, 'DryRun', 'remediation.dryRun is on: plan recorded, nothing changed', true);
+      return 'dry_run';
+    }
+    this.busy.add(r.target);
+    this.started.set(incident.cluster, [...recent, now]);
+    const id = this.recorder.newId();
+    const base = { incidentId: incident.id, cluster: incident.cluster, subject: incident.subject, kind: r.kind, actor: r.actor };
+    try {
+      await this.recorder.write(id, 'started', { ...base, reason: 'remediating', detail: { plan: r.plan } });
+      await this.incidents.transition(incident.id, 'remediating', `${r.kind}: ${r.plan.split('\n')[0]}`, r.actor).catch((err) => this.log.warn({ err: (err as Error).message }, 'incident transition failed'));
+      try {
+        await r.act();
+      } catch (err) {
+        const msg = (err as Error).message;
+        await this.recorder.write(id, 'failed', { ...base, reason: msg, detail: { plan: r.plan, error: msg } });
+        await this.escalate(r, `the action failed: ${msg}`);
+        return 'failed';
+      }
+      if (!(await r.verify())) {
+        await this.recorder.write(id, 'failed', { ...base, reason: 'NotFixed', detail: { plan: r.plan } });
+        await this.escalate(r, 'the action ran but the problem is still there');
+        return 'not_fixed';
+      }
+      await this.recorder.write(id, 'succeeded', { ...base, reason: 'verified', detail: { plan: r.plan } });
+      return 'succeeded';
+    } finally {
+      this.busy.delete(r.target);
+    }
+  }
+
+  /** Hands the incident to people: state escalated, and a ticket with the plan and what went wrong. */
+  async escalate(r: Pick<RemediationRequest, 'incident' | 'plan' | 'actor' | 'kind'>, why: string): Promise<void> {
+    this.log.warn({ incident: r.incident.id, why }, 'remediation escalated');
+    await this.incidents.transition(r.incident.id, 'escalated', `${r.kind}: ${why}`, r.actor).catch(() => undefined);
+    await this.incidents.appendHistory(r.incident.id, { kind: 'escalation', message: why, actor: r.actor, detail: { plan: r.plan } }).catch(() => undefined);
+    if (this.tickets) {
+      await this.tickets.openTicket(r.incident, `${why}\n\n${r.plan}`).catch((err) => this.log.error({ err: (err as Error).message }, 'opening the escalation ticket failed'));
+    }
+  }
+}
