@@ -107,8 +107,8 @@ export class SqlTelemetry {
       params.keys = [...q.labelKeys];
       lv = 'arrayMap(k -> labels[k], {keys:Array(String)})';
     }
-    const rows = await this.store.query<{ node: string; name: string; lv: unknown; value: number; ts: string; up_ts: string; ups: string; n: string }>(
-      `SELECT node, name, ${lv} AS lv, argMax(value, ts) AS value, toUnixTimestamp64Milli(max(ts)) AS ts,
+    const rows = await this.store.query<{ node: string; name: string; lv: unknown; v: number; last_ts: string; up_ts: string; ups: string; n: string }>(
+      `SELECT node, name, ${lv} AS lv, argMax(value, ts) AS v, toUnixTimestamp64Milli(max(ts)) AS last_ts,
               toUnixTimestamp64Milli(maxIf(ts, value > 0)) AS up_ts, countIf(value > 0) AS ups, count() AS n
        FROM samples
        WHERE cluster = {cluster:String} AND name IN {names:Array(String)}
@@ -120,8 +120,8 @@ export class SqlTelemetry {
       node: r.node,
       name: r.name,
       labels: labelsOf(q.labelKeys, r.lv),
-      value: Number(r.value),
-      ts: Number(r.ts),
+      value: Number(r.v),
+      ts: Number(r.last_ts),
       lastNonZeroTs: Number(r.ups) > 0 ? Number(r.up_ts) : null,
       samples: Number(r.n),
     }));
@@ -213,22 +213,22 @@ export class SqlTelemetry {
   async lastSeen(now: number, q: { recentMs: number; lookbackMs: number; olderFor?: readonly string[] }): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     const sql = (extra: string) =>
-      `SELECT node, toUnixTimestamp64Milli(max(ts)) AS ts FROM samples
+      `SELECT node, toUnixTimestamp64Milli(max(ts)) AS last_ts FROM samples
        WHERE cluster = {cluster:String} AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts <= fromUnixTimestamp64Milli({to:Int64})${extra}
        GROUP BY node`;
     if (q.recentMs > 0) {
-      const recent = await this.store.query<{ node: string; ts: string }>(sql(''), { cluster: this.cluster, from: now - q.recentMs, to: now });
-      for (const r of recent) out.set(r.node, Number(r.ts));
+      const recent = await this.store.query<{ node: string; last_ts: string }>(sql(''), { cluster: this.cluster, from: now - q.recentMs, to: now });
+      for (const r of recent) out.set(r.node, Number(r.last_ts));
     }
     const missing = (q.olderFor ?? []).filter((n) => !out.has(n));
     if (missing.length > 0 && q.lookbackMs > q.recentMs) {
-      const older = await this.store.query<{ node: string; ts: string }>(sql(' AND node IN {nodes:Array(String)}'), {
+      const older = await this.store.query<{ node: string; last_ts: string }>(sql(' AND node IN {nodes:Array(String)}'), {
         cluster: this.cluster,
         nodes: missing,
         from: now - q.lookbackMs,
         to: now,
       });
-      for (const r of older) out.set(r.node, Number(r.ts));
+      for (const r of older) out.set(r.node, Number(r.last_ts));
     }
     return out;
   }
