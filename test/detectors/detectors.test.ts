@@ -118,7 +118,7 @@ describe('detectors end to end', () => {
         { name: 'node_filesystem_used_bytes', value: ago === 3 * HOUR ? 99 * GiB : (78 - (3 * ago) / HOUR) * GiB, ts, labels: fs },
         { name: 'probe_http_up', value: 1, ts, labels: { probe: 'kubelet', target: 'https://127.0.0.1:10250/healthz' } },
       ]).concat(
-        every(2 * MIN, 10_000, (ts) => [
+        every(2 * MIN, 10_000, (ts): Sample[] => [
           { name: 'probe_dns_up', value: 1, ts, labels: { probe: 'cluster-dns', query: 'kubernetes.default', type: 'A', resolver: '10.96.0.10' } },
           { name: 'cert_expiry_seconds', value: 3 * 86_400, ts, labels: { probe: 'apiserver', path: '/etc/kubernetes/pki/apiserver.crt', subject: 'CN=kube-apiserver', serial: '0A1B' } },
           { name: 'node_load1', value: 12, ts },
@@ -146,7 +146,7 @@ describe('detectors end to end', () => {
     // n3: kubelet probe fine until 2 min ago, failing since; DNS failing too (2 of 3 nodes: 67 %).
     await send(
       'n3',
-      every(10 * MIN, 10_000, (ts, ago) => [
+      every(10 * MIN, 10_000, (ts, ago): Sample[] => [
         { name: 'probe_http_up', value: ago > 2 * MIN ? 1 : 0, ts, labels: { probe: 'kubelet', target: 'https://127.0.0.1:10250/healthz' } },
         { name: 'probe_dns_up', value: ago > 2 * MIN ? 1 : 0, ts, labels: { probe: 'cluster-dns', query: 'kubernetes.default', type: 'A', resolver: '10.96.0.10' } },
       ]),
