@@ -3,15 +3,18 @@
 # Binaries are cached outside the repo and rebuilt only when missing:
 #   ~/.cache/whistle/kube-<K8S_VERSION>/{kube-apiserver,kube-controller-manager,kube-scheduler}
 #   ~/.cache/whistle/kwok-<KWOK_VERSION>/kwok  (+ stages/: the stage files shipped inside the kwok module)
-# Prints the two cache directories as KUBE_BIN_DIR=... and KWOK_DIR=... on its last lines.
+#   ~/.cache/whistle/etcd-<ETCD_VERSION>/etcd
+# Prints KUBE_BIN_DIR=..., KWOK_DIR=... and ETCD_BIN=... on its last lines.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 K8S_VERSION="v1.34.4"          # keep in sync with go/go.mod
 KWOK_VERSION="v0.8.0"
+ETCD_VERSION="v3.6.16"         # keep in sync with etcd/go.mod
 CACHE="${WHISTLE_CACHE:-$HOME/.cache/whistle}"
 KUBE_DIR="$CACHE/kube-$K8S_VERSION"
 KWOK_DIR="$CACHE/kwok-$KWOK_VERSION"
+ETCD_DIR="$CACHE/etcd-$ETCD_VERSION"
 
 command -v go >/dev/null || { echo "build.sh: the 'go' command is missing (install Go >= 1.24)" >&2; exit 1; }
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
@@ -41,6 +44,19 @@ else
   log "kubernetes built in $(( $(date +%s) - start )) s"
 fi
 
+# --- etcd (Debian's 3.4.23 is below Kubernetes 1.34's minimum: see etcd/go.mod) --------------
+if [[ -x "$ETCD_DIR/etcd" ]]; then
+  log "etcd $ETCD_VERSION cached in $ETCD_DIR"
+else
+  log "building etcd $ETCD_VERSION"
+  start=$(date +%s)
+  tmp="$ETCD_DIR.tmp.$$"
+  mkdir -p "$tmp"
+  (cd "$HERE/etcd" && go build -trimpath -ldflags "-s -w" -o "$tmp/etcd" .)
+  rm -rf "$ETCD_DIR"; mv "$tmp" "$ETCD_DIR"
+  log "etcd built in $(( $(date +%s) - start )) s"
+fi
+
 # --- kwok ------------------------------------------------------------------------------------
 STAGES=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
         node/heartbeat/node-heartbeat.yaml pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml)
@@ -65,3 +81,4 @@ fi
 
 echo "KUBE_BIN_DIR=$KUBE_DIR"
 echo "KWOK_DIR=$KWOK_DIR"
+echo "ETCD_BIN=$ETCD_DIR/etcd"

@@ -45,7 +45,8 @@ async function down(): Promise<void> {
     return;
   }
   const s = JSON.parse(readFileSync(STATE, 'utf8')) as ClusterState;
-  for (const key of ['kwok', 'scheduler', 'controller-manager', 'apiserver', 'etcd']) {
+  const order = ['kwok', 'scheduler', 'controller-manager', 'apiserver', 'etcd'];
+  for (const key of [...Object.keys(s.pids).filter((k) => !order.includes(k)), ...order]) {
     const pid = s.pids[key];
     if (pid) await killGroup(pid);
   }

@@ -19,6 +19,7 @@ export const FAKE_NODE_LABEL = { type: 'kwok' };
 export interface BuiltBinaries {
   kubeBinDir: string;
   kwokDir: string;
+  etcdBin: string;
   kubernetesVersion: string;
   kwokVersion: string;
 }
@@ -39,6 +40,7 @@ export function ensureKubeBinaries(): BuiltBinaries {
   return {
     kubeBinDir,
     kwokDir,
+    etcdBin: val('ETCD_BIN'),
     kubernetesVersion: kubeBinDir.replace(/.*kube-/, ''),
     kwokVersion: kwokDir.replace(/.*kwok-/, ''),
   };
@@ -53,6 +55,8 @@ export interface StartOptions {
   detach?: boolean;
   /** How long a silent node stays Ready (kube-controller-manager --node-monitor-grace-period). */
   nodeMonitorGracePeriod?: string;
+  /** kwok's node lease duration; it renews every quarter of it (default 40). */
+  nodeLeaseDurationSeconds?: number;
   log?: (msg: string) => void;
 }
 
@@ -75,7 +79,9 @@ export interface KubeCluster extends ClusterState {
   createNamespace(name: string): Promise<void>;
   /** Creates n pods bound to `nodes` round-robin (spec.nodeName set: no scheduler round trip). */
   createPods(namespace: string, n: number, nodes: string[], opts?: { prefix?: string; concurrency?: number }): Promise<string[]>;
-  /** kwok stops playing this node's kubelet: no more lease renewals or status updates. */
+  /** A fake node played by a kwok process of its own, so that its heartbeat can stop alone. */
+  createSoloNode(name: string): Promise<void>;
+  /** Kills the solo node's kwok (its kubelet dies): no more lease renewals or status updates. */
   stopNodeHeartbeat(node: string): Promise<void>;
   /** Stops kube-apiserver and starts it again on the same port and etcd. */
   restartApiServer(opts?: { downMs?: number }): Promise<void>;
@@ -135,7 +141,9 @@ export async function startKubeCluster(opts: StartOptions = {}): Promise<KubeClu
     if (stopped) return;
     stopped = true;
     // Reverse start order: kwok and controllers before the API server, etcd last.
-    for (const key of ['kwok', 'scheduler', 'controller-manager', 'apiserver', 'etcd']) {
+    const order = ['kwok', 'scheduler', 'controller-manager', 'apiserver', 'etcd'];
+    const solo = Object.keys(components).filter((k) => !order.includes(k));
+    for (const key of [...solo, ...order]) {
       const c = components[key];
       if (c) await killGroup(c.pid);
     }
@@ -152,12 +160,17 @@ export async function startKubeCluster(opts: StartOptions = {}): Promise<KubeClu
     writeFileSync(saKey, privateKey.export({ type: 'pkcs1', format: 'pem' }), { mode: 0o600 });
 
     // --- etcd ------------------------------------------------------------------------------
-    const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = await Promise.all(
-      Array.from({ length: 6 }, () => freePort()),
-    );
+    const ports: number[] = [];
+    while (ports.length < 6) {
+      const p = await freePort();
+      if (!ports.includes(p)) ports.push(p);
+    }
+    const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = ports as [number, number, number, number, number, number];
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
-    const etcdBin = process.env.WHISTLE_ETCD_BIN ?? '/usr/bin/etcd';
-    if (!existsSync(etcdBin)) throw new Error(`etcd not found at ${etcdBin} (apt-get install etcd-server)`);
+    // WHISTLE_ETCD_BIN=/usr/bin/etcd runs Debian's 3.4.23 instead (see build.sh for why not by default).
+    const etcdBin = process.env.WHISTLE_ETCD_BIN ?? bins.etcdBin;
+    if (!existsSync(etcdBin)) throw new Error(`etcd not found at ${etcdBin}`);
+    const etcdHelp = spawnSync(etcdBin, ['--help'], { encoding: 'utf8' }).stdout ?? '';
     const etcdVersion = /etcd Version: (\S+)/.exec(spawnSync(etcdBin, ['--version'], { encoding: 'utf8' }).stdout)?.[1] ?? 'unknown';
     log(`etcd ${etcdVersion} on ${etcdUrl}`);
     components.etcd = startComponent(
@@ -172,6 +185,8 @@ export async function startKubeCluster(opts: StartOptions = {}): Promise<KubeClu
         `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
         `--initial-cluster=whistle-test=http://127.0.0.1:${etcdPeer}`,
         '--quota-backend-bytes=4294967296',
+        // A throwaway test store: durability across power loss buys nothing here.
+        ...(etcdHelp.includes('--unsafe-no-fsync') ? ['--unsafe-no-fsync'] : []),
         '--log-level=warn',
       ],
       join(dir, 'etcd.log'),
@@ -278,21 +293,25 @@ export async function startKubeCluster(opts: StartOptions = {}): Promise<KubeClu
 
     // --- kwok --------------------------------------------------------------------------------
     const stages = ['node-initialize.yaml', 'node-heartbeat-with-lease.yaml', 'pod-ready.yaml', 'pod-complete.yaml', 'pod-delete.yaml'];
-    components.kwok = startComponent(
-      'kwok',
-      join(bins.kwokDir, 'kwok'),
-      [
-        `--kubeconfig=${kubeconfigPath}`,
-        `--manage-nodes-with-annotation-selector=${KWOK_ANNOTATION}=fake`,
-        `--server-address=127.0.0.1:${kwokPort}`,
-        '--cidr=10.0.0.1/16',
-        '--node-ip=10.0.0.1',
-        '--node-lease-duration-seconds=40',
-        ...stages.map((s) => `--config=${join(bins.kwokDir, 'stages', s)}`),
-      ],
-      join(dir, 'kwok.log'),
-      opts.detach,
-    );
+    const startKwok = (key: string, selectorArgs: string[], port: number) => {
+      components[key] = startComponent(
+        key,
+        join(bins.kwokDir, 'kwok'),
+        [
+          `--kubeconfig=${kubeconfigPath}`,
+          ...selectorArgs,
+          `--server-address=127.0.0.1:${port}`,
+          '--cidr=10.0.0.1/16',
+          '--node-ip=10.0.0.1',
+          `--node-lease-duration-seconds=${opts.nodeLeaseDurationSeconds ?? 40}`,
+          ...stages.map((s) => `--config=${join(bins.kwokDir, 'stages', s)}`),
+        ],
+        join(dir, `${key}.log`),
+        opts.detach,
+      );
+      return components[key] as Component;
+    };
+    startKwok('kwok', [`--manage-nodes-with-annotation-selector=${KWOK_ANNOTATION}=fake`], kwokPort);
 
     const healthz = (port: number) => async () => (await insecureApi.status(`https://127.0.0.1:${port}/healthz`)) === 200;
     await waitUntil('kube-controller-manager /healthz', healthz(kcmPort), { timeoutMs: 60_000, comp: components['controller-manager'] });
@@ -358,9 +377,22 @@ export async function startKubeCluster(opts: StartOptions = {}): Promise<KubeClu
         return names;
       },
 
+      async createSoloNode(node) {
+        const obj = fakeNode(node);
+        obj.metadata.annotations[KWOK_ANNOTATION] = 'solo';
+        await withRetry(`create node ${node}`, () => api.json('POST', '/api/v1/nodes', obj));
+        const comp = startKwok(`kwok-solo-${node}`, [`--manage-single-node=${node}`], await freePort());
+        await waitUntil(
+          `solo node ${node} Ready`,
+          async () => isNodeReady(await api.get<NodeLike>(`/api/v1/nodes/${node}`)),
+          { timeoutMs: 60_000, comp, intervalMs: 300 },
+        );
+      },
+
       async stopNodeHeartbeat(node) {
-        // kwok only manages nodes carrying its annotation: removing it is a kubelet that died.
-        await api.json('PATCH', `/api/v1/nodes/${node}`, { metadata: { annotations: { [KWOK_ANNOTATION]: null } } }, 'application/merge-patch+json');
+        const c = components[`kwok-solo-${node}`];
+        if (!c) throw new Error(`stopNodeHeartbeat: ${node} was not created with createSoloNode`);
+        await killGroup(c.pid);
       },
 
       async restartApiServer(o = {}) {
