@@ -10,6 +10,7 @@
 //                  one at a time to find the bad one; a single bad file goes to dead-letter, logged as
 //                  an error, and later batches flow again
 //   other / 5xx / network error / timeout: retry with exponential backoff and jitter
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/log.ts';
 import { Backoff, sleep } from '../core/backoff.ts';
 import type { DeadLetter } from './dead-letter.ts';
@@ -58,6 +59,12 @@ type Outcome =
 
 export class Sender {
   private readonly abort = new AbortController();
+  /**
+   * Names this sender's run in the `x-whistle-batch` header (`<epoch>:<last spool seq>`), so the
+   * server can recognise a batch it already accepted when only its answer was lost and we resend.
+   * A new epoch per start: spool sequence numbers may restart after the spool empties.
+   */
+  private readonly epoch = randomUUID();
   private loop: Promise<void> | undefined;
   private token: string | undefined;
   private readonly backoff: Backoff;
@@ -207,7 +214,7 @@ export class Sender {
     try {
       res = await this.opts.fetch(this.url('v1/telemetry'), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, 'x-whistle-batch': `${this.epoch}:${lease.lastSeq}` },
         body,
         signal: AbortSignal.timeout(this.opts.requestTimeoutMs),
       });

@@ -2,7 +2,7 @@
 // fastify's own (bad JSON, body too large, schema validation) become 4xx with a reason, and
 // anything else is a 500 that is logged but not explained to the caller.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { OverloadedError, WhistleError } from '../core/errors.ts';
+import { OverloadedError, UnavailableError, WhistleError } from '../core/errors.ts';
 
 export interface ErrorBody {
   error: string;
@@ -11,6 +11,7 @@ export interface ErrorBody {
 
 export function classify(err: FastifyError | Error): { status: number; body: ErrorBody; retryAfter?: number } {
   if (err instanceof OverloadedError) return { status: 429, body: { error: err.message, code: err.code }, retryAfter: err.retryAfterSeconds };
+  if (err instanceof UnavailableError) return { status: 503, body: { error: err.message, code: err.code }, retryAfter: err.retryAfterSeconds };
   if (err instanceof WhistleError) return { status: err.httpStatus, body: { error: err.message, code: err.code } };
   const fe = err as FastifyError;
   if (fe.validation) {

@@ -11,7 +11,8 @@ export type RejectReason =
   | 'unauthorized'
   | 'forbidden'
   | 'pending'
-  | 'overloaded';
+  | 'overloaded'
+  | 'unavailable';
 
 export interface IngestMetrics {
   accepted: Counter;

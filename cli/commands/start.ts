@@ -1,7 +1,7 @@
 // `whistle start`: the management plane, and (unless disabled) an agent for this machine, on the
 // embedded defaults: chDB under ./data, generated tokens, the local agent authorized automatically.
 import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { defaultNodeName } from '../../agent/identity.ts';
 import { Command } from 'commander';
 import { loadConfig } from '../../core/config/load.ts';
 import type { WhistleConfig } from '../../core/config/schema.ts';
@@ -18,7 +18,7 @@ export function withLocalDefaults(cfg: WhistleConfig): WhistleConfig {
   const clusters = cfg.clusters.length > 0 ? cfg.clusters : [{ name: cfg.agent.cluster, joinToken: secrets.joinToken }];
   const operatorTokens = cfg.server.operatorTokens.length > 0 ? cfg.server.operatorTokens : [{ name: 'local-operator', token: secrets.operatorToken }];
   const agentJoin = cfg.agent.joinToken ?? clusters.find((c) => c.name === cfg.agent.cluster)?.joinToken;
-  return { ...cfg, clusters, server: { ...cfg.server, operatorTokens }, agent: { ...cfg.agent, joinToken: agentJoin, node: cfg.agent.node ?? hostname() } };
+  return { ...cfg, clusters, server: { ...cfg.server, operatorTokens }, agent: { ...cfg.agent, joinToken: agentJoin, node: cfg.agent.node ?? defaultNodeName() } };
 }
 
 export function defaultConfigPath(explicit?: string): string | undefined {

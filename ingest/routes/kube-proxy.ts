@@ -125,6 +125,10 @@ function lookup(clusters: KubeProxyOptions['clusters'], name: string): KubeApi |
 
 export const kubeProxyRoutes: FastifyPluginAsync<KubeProxyOptions> = async (app, opts) => {
   const allow = new Set(opts.allow ?? DEFAULT_ALLOWED_RESOURCES);
+  // Bodies are never forwarded: read and drop whatever a write carries (malformed or empty JSON
+  // included), so every write gets the same 405 instead of a parser's 400/415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, _body, done) => done(null, undefined));
 
   const handler = async (req: FastifyRequest<{ Params: { cluster: string; '*': string } }>, reply: FastifyReply) => {
     const started = Date.now();

@@ -2,16 +2,18 @@
 // unknown token costs nothing; the batch is validated whole, encoded, and queued for the writer.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../app/context.ts';
-import { ForbiddenError, OverloadedError, UnauthorizedError } from '../../core/errors.ts';
+import { ForbiddenError, OverloadedError, UnauthorizedError, UnavailableError } from '../../core/errors.ts';
 import type { RegisteredNode } from '../../core/types.ts';
 import { encodeBatch, SampleRangeError, telemetrySchema, type TelemetryBatch } from '../telemetry-batch.ts';
 import { bearer } from '../tokens.ts';
+import { parseBatchTag, ResendGuard } from '../resend-guard.ts';
 
 type AuthedRequest = FastifyRequest & { agentNode?: RegisteredNode };
 
 export const telemetryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   const { server } = ctx.config;
   const m = ctx.metrics;
+  const resends = new ResendGuard();
 
   app.post<{ Body: TelemetryBatch }>(
     '/v1/telemetry',
@@ -35,6 +37,12 @@ export const telemetryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
         m.rejected.inc({ reason: 'forbidden' }, batch.samples.length);
         throw new ForbiddenError(`token belongs to ${node.cluster}/${node.node}, not ${batch.cluster}/${batch.node}`);
       }
+      const tag = parseBatchTag(req.headers['x-whistle-batch']);
+      const nodeKey = `${node.cluster}/${node.node}`;
+      if (resends.isResend(nodeKey, tag)) {
+        req.log.debug({ node: nodeKey, tag }, 'resent batch already accepted; not queued again');
+        return reply.code(202).send({ accepted: 0, duplicate: true });
+      }
       let body: string;
       const batchId = ctx.samplesWriter.nextChunkId();
       try {
@@ -51,12 +59,16 @@ export const telemetryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
       }
       if (batch.samples.length > 0) {
         try {
-          ctx.samplesWriter.enqueue(body, batch.samples.length, batchId);
+          // Scaled out, the batch goes to the Kafka topic and the answer waits for the broker's ack.
+          if (ctx.telemetrySink) await ctx.telemetrySink.publish(batch, body, batchId);
+          else ctx.samplesWriter.enqueue(body, batch.samples.length, batchId);
         } catch (err) {
           if (err instanceof OverloadedError) m.rejected.inc({ reason: 'overloaded' }, batch.samples.length);
+          if (err instanceof UnavailableError) m.rejected.inc({ reason: 'unavailable' }, batch.samples.length);
           throw err;
         }
       }
+      resends.accepted(nodeKey, tag);
       m.accepted.inc(batch.samples.length);
       m.batchSize.observe(batch.samples.length);
       return reply.code(202).send({ accepted: batch.samples.length });

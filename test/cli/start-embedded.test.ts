@@ -3,7 +3,8 @@
 // through `whistle nodes` and `whistle samples`, and a restart keeps them.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
+import { defaultNodeName } from '../../agent/identity.ts';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,23 +48,23 @@ describe('whistle start (embedded defaults)', () => {
     const nodes = await eventually(async () => {
       const { stdout } = await cli('nodes', '--json');
       const list = JSON.parse(stdout) as { node: string; status: string; lastSeen: number | null }[];
-      return list.find((n) => n.node === hostname() && n.status === 'authorized' && n.lastSeen) ? list : null;
+      return list.find((n) => n.node === defaultNodeName() && n.status === 'authorized' && n.lastSeen) ? list : null;
     }, 'the local agent authorized with samples', 30_000, 500);
     expect(nodes.length).toBe(1);
-    const { stdout } = await cli('samples', '--node', hostname(), '--name', 'node_filesystem_size_bytes', '--json');
+    const { stdout } = await cli('samples', '--node', defaultNodeName(), '--name', 'node_filesystem_size_bytes', '--json');
     const samples = JSON.parse(stdout) as { value: number; labels: Record<string, string> }[];
     expect(samples.length).toBeGreaterThan(0);
     expect(samples.find((s) => s.labels.mount === '/')?.value).toBeGreaterThan(0);
-    const table = await cli('samples', '--node', hostname(), '--limit', '5');
+    const table = await cli('samples', '--node', defaultNodeName(), '--limit', '5');
     expect(table.stdout.split('\n')[0]).toMatch(/^TIME\s+CLUSTER\s+METRIC\s+VALUE\s+LABELS/);
   });
 
   it('keeps data across a restart (chDB persists under ./data)', async () => {
-    const before = JSON.parse((await cli('samples', '--node', hostname(), '--limit', '10000', '--json')).stdout) as unknown[];
+    const before = JSON.parse((await cli('samples', '--node', defaultNodeName(), '--limit', '10000', '--json')).stdout) as unknown[];
     await stop();
     await start();
     const after = await eventually(async () => {
-      const { stdout } = await cli('samples', '--node', hostname(), '--limit', '10000', '--json');
+      const { stdout } = await cli('samples', '--node', defaultNodeName(), '--limit', '10000', '--json');
       return JSON.parse(stdout) as unknown[];
     }, 'samples after restart', 30_000, 500);
     expect(after.length).toBeGreaterThanOrEqual(before.length);

@@ -153,3 +153,21 @@ describe('operator API', () => {
   });
 });
 
+
+describe('resent batches', () => {
+  it('accepts a batch once when the agent resends it after losing the answer', async () => {
+    const tok = await t.addNode('resender');
+    const batch = { cluster: 'c1', node: 'resender', samples: Array.from({ length: 10 }, (_, i) => ({ name: 'r', value: i, ts: Date.now() })) };
+    const send = (tag: string) =>
+      fetch(`${t.url}/v1/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tok}`, 'x-whistle-batch': tag }, body: JSON.stringify(batch) });
+    expect(await (await send('epoch-a:1')).json()).toEqual({ accepted: 10 });
+    expect(await (await send('epoch-a:1')).json()).toEqual({ accepted: 0, duplicate: true });
+    expect(await (await send('epoch-a:2')).json()).toEqual({ accepted: 10 });
+    expect(await (await send('epoch-b:1')).json()).toEqual({ accepted: 10 }); // a restarted agent
+    const bad = await send('no tag');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/x-whistle-batch/);
+    await flushed();
+    expect(await countSamples('resender')).toBe(30);
+  });
+});
