@@ -150,6 +150,10 @@ export class EtcdMemberReplace implements IncidentListener {
     const { engine, approvals, recorder, incidents } = this.o;
     if (!this.hasCluster(inc.cluster)) return;
     if (approvals.list({ incidentId: inc.id }).some((p) => ['awaiting_approval', 'approved', 'executing'].includes(p.state))) return;
+    // Re-check live: telemetry can lag a membership change; only a cluster that really has no
+    // quorum gets a restore plan.
+    const live = await engine.info(inc.cluster);
+    if (live.quorum) return;
     let text: string;
     let params: Record<string, unknown>;
     try {

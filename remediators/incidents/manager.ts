@@ -121,6 +121,7 @@ export class IncidentManager implements FindingSink, Component {
     for (const row of rows) {
       const rec = JSON.parse(row.snap) as IncidentRecord;
       rec.seq = Number(row.max_seq);
+      rec.revision ??= 0;
       // We cannot know whether it was seen between its last snapshot and the restart: count the
       // resolve window from now rather than resolve something that may still be happening.
       if (rec.state !== 'resolved') rec.lastSeenAt = Math.max(rec.lastSeenAt, now);
@@ -430,7 +431,9 @@ export class IncidentManager implements FindingSink, Component {
   /** Durable first: the log row is written before memory changes and before anyone is told. */
   private async commit(next: IncidentRecord, kind: string, reason: string, actor: string, detail: Record<string, unknown>): Promise<void> {
     const ts = next.updatedAt;
-    next.seq = (this.incidents.get(next.id)?.seq ?? 0) + 1;
+    const prev = this.incidents.get(next.id);
+    next.seq = (prev?.seq ?? 0) + 1;
+    next.revision = (prev?.revision ?? 0) + 1;
     await this.store.insert('incident_log', [
       {
         ts,

@@ -6,6 +6,8 @@ import type { Finding, IncidentState, Severity } from '../../core/types.ts';
 export interface IncidentRecord extends IncidentView {
   /** Sequence of the latest row in the incident log (snapshots and history share it). */
   seq: number;
+  /** Counts transitions (not history lines): consumers compare it to know what they have seen. */
+  revision: number;
   /** Time of the last finding that reported this incident. */
   lastSeenAt: number;
   /** When the incident last became active (opened or reopened): minimum open time counts from here. */
@@ -69,6 +71,7 @@ export function fromFinding(id: string, f: Finding, ts: number): IncidentRecord 
     labels: { ...f.labels },
     evidence: structuredClone(f.evidence),
     seq: 0,
+    revision: 0,
     lastSeenAt: f.ts,
     activeSince: ts,
     reopenCount: 0,

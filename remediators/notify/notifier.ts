@@ -113,7 +113,7 @@ export class Notifier implements Component, IncidentListener {
     const key = `${incident.id}|${channel}|escalation|${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
     await this.exclusive(async () => {
       await this.outbox.loadIncidents([incident.id]);
-      await this.enqueue(channel, 'escalation', incident, key, undefined, text);
+      await this.enqueue(channel, 'escalation', incident, 0, key, undefined, text);
     });
     return { key, channel };
   }
@@ -164,10 +164,10 @@ export class Notifier implements Component, IncidentListener {
         // Never told: a blip that resolved within the group wait is never sent at all.
         if (rec.state !== 'resolved' && now - rec.openedAt >= t.groupWaitMs) want = { kind: 'opened', key: openedKey };
       } else if (rec.state === 'resolved') {
-        const key = `${rec.id}|${t.channel}|resolved|${rec.resolvedAt ?? rec.updatedAt}`;
+        const key = `${rec.id}|${t.channel}|resolved|${rec.revision}`;
         if (t.sendResolved && !st.keys.has(key)) want = { kind: 'resolved', key };
-      } else if (rec.updatedAt > st.lastUpdatedAt) {
-        want = { kind: 'updated', key: `${rec.id}|${t.channel}|updated|${rec.updatedAt}`, note: await this.lastChange(rec) };
+      } else if (rec.revision > st.lastRevision) {
+        want = { kind: 'updated', key: `${rec.id}|${t.channel}|updated|${rec.revision}`, note: await this.lastChange(rec) };
       } else if (now - st.lastNotifiedAt >= t.repeatIntervalMs) {
         want = { kind: 'repeat', key: `${rec.id}|${t.channel}|repeat|${st.lastNotifiedAt + t.repeatIntervalMs}` };
       }
@@ -183,7 +183,7 @@ export class Notifier implements Component, IncidentListener {
         }
         continue;
       }
-      await this.enqueue(t.channel, want.kind, toView(rec), want.key, want.note);
+      await this.enqueue(t.channel, want.kind, toView(rec), rec.revision, want.key, want.note);
     }
   }
 
@@ -197,8 +197,8 @@ export class Notifier implements Component, IncidentListener {
     return r ? `${r.kind}${r.actor && r.actor !== 'whistle' ? ` by ${r.actor}` : ''}: ${r.reason}` : undefined;
   }
 
-  private async enqueue(channel: string, kind: DeliveryKind, incident: IncidentView, key: string, note?: string, plan?: string): Promise<void> {
-    const entry: OutboxEntry = { key, kind, channel, incident, link: this.link(incident.id), enqueuedAt: this.now() };
+  private async enqueue(channel: string, kind: DeliveryKind, incident: IncidentView, revision: number, key: string, note?: string, plan?: string): Promise<void> {
+    const entry: OutboxEntry = { key, kind, channel, incident, revision, link: this.link(incident.id), enqueuedAt: this.now() };
     if (note) entry.note = note;
     if (plan) entry.plan = plan;
     if (await this.outbox.enqueue(entry)) {
@@ -227,7 +227,7 @@ export class Notifier implements Component, IncidentListener {
       attempt++;
       try {
         const result = await this.deliver(channel, entry);
-        await this.outbox.markDelivered(entry, attempt, result.ref, this.now());
+        await this.outbox.markDelivered(entry, attempt, result.ref, Date.now());
         backoff.reset();
         this.opts.metrics.delivered.inc({ channel: channelId, kind: entry.kind });
         this.opts.metrics.pending.set({ channel: channelId }, this.outbox.pendingCount(channelId));
@@ -244,7 +244,7 @@ export class Notifier implements Component, IncidentListener {
         this.opts.metrics.failures.inc({ channel: channelId });
         this.opts.log.warn({ channel: channelId, incident: entry.incident.id, kind: entry.kind, attempt, err: message }, 'notification delivery failed; will retry');
         try {
-          await this.outbox.markFailed(entry, attempt, message, this.now());
+          await this.outbox.markFailed(entry, attempt, message, Date.now());
           // The first failure and then every tenth, so a long outage does not flood the history.
           if (attempt === 1 || attempt % 10 === 0)
             await this.history(entry.incident.id, 'notification_failed', `${entry.kind} notification to ${channelId} failed (attempt ${attempt}): ${message}`, {

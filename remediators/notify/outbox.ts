@@ -9,13 +9,15 @@ import type { Delivery, DeliveryKind } from './channel.ts';
 export interface OutboxEntry extends Delivery {
   channel: string;
   enqueuedAt: number;
+  /** The incident's revision when this was decided. */
+  revision: number;
 }
 
 /** What has been decided for one incident on one channel. */
 export interface ChannelIncidentState {
   keys: Set<string>;
-  /** The incident's updatedAt in the latest opened/updated/resolved notification. */
-  lastUpdatedAt: number;
+  /** The incident revision in the latest opened/updated/resolved notification. */
+  lastRevision: number;
   /** When the latest opened/updated/repeat notification was decided (repeat interval counts from it). */
   lastNotifiedAt: number;
   ref?: string;
@@ -76,7 +78,7 @@ export class Outbox {
     const k = Outbox.sk(incidentId, channel);
     let s = this.state.get(k);
     if (!s) {
-      s = { keys: new Set(), lastUpdatedAt: 0, lastNotifiedAt: 0 };
+      s = { keys: new Set(), lastRevision: 0, lastNotifiedAt: 0 };
       this.state.set(k, s);
     }
     return s;
@@ -128,7 +130,7 @@ export class Outbox {
   /** Deliveries recorded for an incident (API: the incident's notifications). */
   async deliveries(incidentId: string): Promise<{ ts: number; key: string; channel: string; kind: string; status: string; attempt: number; ref: string; error: string }[]> {
     const rows = await this.store.query<{ ms: number; key: string; channel: string; kind: string; status: string; attempt: number; ref: string; error: string }>(
-      `SELECT toUnixTimestamp64Milli(ts) AS ms, key, channel, kind, status, attempt, ref, error FROM notify_log WHERE incident_id = {id:String} ORDER BY ts`,
+      `SELECT toUnixTimestamp64Milli(ts) AS ms, key, channel, kind, status, attempt, ref, error FROM notify_log WHERE incident_id = {id:String} ORDER BY ts, attempt`,
       { id: incidentId },
     );
     return rows.map(({ ms, ...r }) => ({ ts: Number(ms), ...r, attempt: Number(r.attempt) }));
@@ -137,7 +139,7 @@ export class Outbox {
   private remember(e: OutboxEntry): void {
     const s = this.stateOf(e.incident.id, e.channel);
     s.keys.add(e.key);
-    if (e.kind === 'opened' || e.kind === 'updated' || e.kind === 'resolved') s.lastUpdatedAt = Math.max(s.lastUpdatedAt, e.incident.updatedAt);
+    if (e.kind === 'opened' || e.kind === 'updated' || e.kind === 'resolved') s.lastRevision = Math.max(s.lastRevision, e.revision ?? 0);
     if (e.kind === 'opened' || e.kind === 'updated' || e.kind === 'repeat') s.lastNotifiedAt = Math.max(s.lastNotifiedAt, e.enqueuedAt);
   }
 

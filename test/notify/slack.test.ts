@@ -74,9 +74,11 @@ describe('Slack channel', () => {
     await eventually(() => JSON.stringify(msg.blocks).includes('RESOLVED'), 'message rewritten as resolved');
     await eventually(() => slack.replies(msg.ts).some((r) => r.text.includes('Resolved')), 'resolved thread reply');
     expect(slack.topLevel()).toHaveLength(1);
+    await stack.notifier.drained();
     expect(await metricValue(stack.registry, 'whistle_notify_delivered_total', { channel: 'ops-slack', kind: 'resolved' })).toBe(1);
-    const shown = await stack.manager.show(id);
-    expect(shown.history.filter((h) => h.kind === 'notification').map((h) => h.detail.kind)).toEqual(['opened', 'updated', 'updated', 'resolved']);
+    const delivered = async () => (await stack.manager.show(id)).history.filter((h) => h.kind === 'notification').map((h) => h.detail.kind);
+    await eventually(async () => (await delivered()).includes('resolved'), 'resolve delivery in history');
+    expect(await delivered()).toEqual(['opened', 'updated', 'updated', 'resolved']);
   });
 
   it('honours 429 Retry-After: the call is repeated after the wait and the message is posted once', async () => {
