@@ -9,8 +9,11 @@ import { defineTask } from './task-kind.ts';
 const pem = (label: string) => z.string().max(16_384).refine((s) => s.includes(`-----BEGIN ${label}-----`), `must be a PEM ${label}`);
 
 export const pkiCsr = defineTask('pki.csr', z.strictObject({}), async (_p, env) => {
-  const { csrPem, created } = await ensureKeyAndCsr(paths(env).pkiDir, env.node);
-  return { csrPem, keyCreated: created };
+  const f = paths(env);
+  const { csrPem, created } = await ensureKeyAndCsr(f.pkiDir, env.node);
+  const certsPresent = [f.ca, f.serverCert, f.peerCert, f.clientCert].every((x) => existsSync(x));
+  // The plane skips re-issuing when the node already trusts its CA and holds certificates.
+  return { csrPem, keyCreated: created, certsPresent, caPem: existsSync(f.ca) ? readFileSync(f.ca, 'utf8') : null };
 });
 
 export const pkiInstall = defineTask(

@@ -37,19 +37,42 @@ export interface EtcdMemberReplaceOptions {
 export class EtcdMemberReplace implements IncidentListener {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly o: EtcdMemberReplaceOptions;
+  /** Open etcd-quorum incidents, re-checked every `recheckMs` (a reconcile loop, not only events). */
+  private readonly active = new Map<string, IncidentView>();
+  private timer: NodeJS.Timeout | null = null;
 
-  constructor(o: EtcdMemberReplaceOptions) {
+  constructor(o: EtcdMemberReplaceOptions & { recheckMs?: number }) {
     this.o = o;
     o.approvals.onApprove('etcd.restore', (plan, actor) => this.executeRestore(plan, actor));
+    if (o.recheckMs !== 0) {
+      this.timer = setInterval(() => this.recheck(), o.recheckMs ?? 5_000);
+      this.timer.unref();
+    }
+  }
+
+  private recheck(): void {
+    if (this.inflight.size) return;
+    for (const inc of this.active.values()) {
+      const state = String((inc.evidence as { state?: string }).state ?? '');
+      if (inc.state === 'open' && state === 'degraded') this.background(this.memberLost(inc));
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
   }
 
   async onIncidentEvent(e: IncidentEvent): Promise<void> {
     const inc = e.incident;
     if (inc.detector !== DETECTOR || !this.o.cfg.etcdMemberReplace.enabled) return;
+    if (inc.state === 'resolved') this.active.delete(inc.id);
+    else this.active.set(inc.id, inc);
     if (e.kind === 'resolved' || inc.state === 'resolved' || inc.state === 'awaiting_approval' || inc.state === 'escalated') return;
     if (e.kind !== 'opened' && e.kind !== 'updated') return;
     const state = String((inc.evidence as { state?: string }).state ?? inc.labels.state ?? '');
     if (state !== 'degraded' && state !== 'lost') return;
+    this.o.log.info({ incident: inc.id, event: e.kind, state, subject: inc.subject }, 'etcd-quorum incident');
     this.background(state === 'lost' ? this.quorumLost(inc) : this.memberLost(inc));
   }
 
@@ -83,6 +106,7 @@ export class EtcdMemberReplace implements IncidentListener {
     const info = await engine.info(inc.cluster);
     if (!info.quorum) return this.quorumLost(inc);
     const bad = info.members.filter((m) => !m.healthy);
+    this.o.log.info({ incident: inc.id, bad: bad.map((m) => m.name || m.id) }, 'live re-check');
     if (bad.length === 0) return;
     const lost = bad[0]!;
     const c = engine.cluster(inc.cluster);

@@ -1,0 +1,41 @@
+// Scheduled snapshots: one per cluster every `snapshots.intervalS`, retention applied by the task.
+// A cluster without quorum is skipped (logged), never retried in a tight loop.
+import type { Logger } from 'pino';
+import type { Component } from '../../core/component.ts';
+import type { EtcdConfig } from './config.ts';
+import type { EtcdEngine } from './engine.ts';
+
+export class SnapshotScheduler implements Component {
+  readonly name = 'etcd-snapshots';
+  private timers: NodeJS.Timeout[] = [];
+  private running = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly cfg: EtcdConfig,
+    private readonly engine: EtcdEngine,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.timers.length) return;
+    for (const c of this.cfg.clusters) {
+      if (c.snapshots.intervalS <= 0) continue;
+      const t = setInterval(() => {
+        const p = this.engine
+          .snapshot(c.cluster, { actor: 'schedule' })
+          .then((r) => this.log.info({ cluster: c.cluster, file: r.detail?.file }, 'scheduled etcd snapshot saved'))
+          .catch((err) => this.log.warn({ cluster: c.cluster, err: (err as Error).message }, 'scheduled etcd snapshot failed'));
+        this.running.add(p);
+        void p.finally(() => this.running.delete(p));
+      }, c.snapshots.intervalS * 1000);
+      t.unref();
+      this.timers.push(t);
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await Promise.allSettled([...this.running]);
+  }
+}

@@ -1,0 +1,234 @@
+// A management plane plus N lightweight agents (one per "node": its own 127.0.x.y address and data
+// dir) running real etcd members with TLS. Each agent long-polls for tasks and reports etcd telemetry
+// through etcd3 every `telemetryMs`. Everything listens on loopback and is stopped by `close()`.
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { createTaskPoller } from '../../agent/tasks/poller.ts';
+import { TaskRunner } from '../../agent/tasks/runner.ts';
+import { paths, type NodeEnv } from '../../agent/tasks/node-env.ts';
+import { EtcdTelemetry } from '../../bootstrap/etcd/telemetry.ts';
+import { bootstrapExtension, type BootstrapHandles } from '../../bootstrap/extension.ts';
+import { configSchema } from '../../core/config/schema.ts';
+import type { Component } from '../../core/component.ts';
+import { Whistle } from '../../app/whistle.ts';
+import { openStore } from '../../store/open-store.ts';
+import type { Store } from '../../store/store.ts';
+// TODO(incidents): use remediators/incidents/manager.ts (IncidentManager) once it runs here.
+import { MinimalIncidents } from '../../remediators/policy/minimal-incidents.ts';
+import type { TicketPort } from '../../remediators/policy/ports.ts';
+import type { IncidentView } from '../../core/pipeline.ts';
+
+export const OPERATOR_TOKEN = 'etcd-test-operator-token-0123456789';
+const JOIN_TOKEN = 'etcd-test-join-token-0123456789';
+
+export interface HarnessOptions {
+  cluster?: string;
+  /** Third octet of the node addresses (127.0.<subnet>.<i>); keep test files apart. */
+  subnet: number;
+  members: number;
+  spares?: number;
+  telemetryMs?: number;
+  remediation?: Record<string, unknown>;
+  snapshotIntervalS?: number;
+  clientPort?: number;
+  peerPort?: number;
+}
+
+export interface TestAgent {
+  env: NodeEnv;
+  token: string;
+  poller: Component;
+  telemetryTimer: NodeJS.Timeout | null;
+  alive: boolean;
+}
+
+export class RecordingTickets implements TicketPort {
+  readonly tickets: { incident: IncidentView; plan: string }[] = [];
+  async openTicket(incident: IncidentView, plan: string): Promise<void> {
+    this.tickets.push({ incident, plan });
+  }
+}
+
+export class EtcdHarness {
+  readonly dir: string;
+  readonly cluster: string;
+  agents: TestAgent[] = [];
+  app!: Whistle;
+  store!: Store;
+  incidents!: MinimalIncidents;
+  h!: BootstrapHandles;
+  url = '';
+  readonly tickets = new RecordingTickets();
+  readonly log = pino({ level: process.env.WHISTLE_TEST_LOG ?? 'silent' });
+
+  constructor(readonly opts: HarnessOptions) {
+    this.dir = mkdtempSync(join(tmpdir(), 'whistle-etcd-'));
+    this.cluster = opts.cluster ?? 'etcd-test';
+  }
+
+  address(i: number): string {
+    return `127.0.${this.opts.subnet}.${i + 1}`;
+  }
+
+  nodeName(i: number): string {
+    return `n${i + 1}`;
+  }
+
+  async start(): Promise<void> {
+    const total = this.opts.members + (this.opts.spares ?? 0);
+    const config = configSchema.parse({
+      dataDir: this.dir,
+      server: { host: '127.0.0.1', port: 0, operatorTokens: [{ name: 'tester', token: OPERATOR_TOKEN }] },
+      store: { kind: 'chdb', path: join(this.dir, 'chdb') },
+      writer: { flushIntervalMs: 100, spoolDir: join(this.dir, 'spool') },
+      clusters: [{ name: this.cluster, joinToken: JOIN_TOKEN }],
+      agent: { enabled: false },
+      remediation: { rateLimit: { maxActions: 100, windowS: 600 }, ...(this.opts.remediation ?? {}) },
+      etcd: {
+        pkiDir: join(this.dir, 'pki'),
+        taskTimeoutMs: 30_000,
+        agentGoneMs: 5_000,
+        verifyTimeoutMs: 45_000,
+        detector: { intervalMs: 500, staleAfterMs: 5_000 },
+        clusters: [
+          {
+            cluster: this.cluster,
+            clientPort: this.opts.clientPort ?? 2379,
+            peerPort: this.opts.peerPort ?? 2380,
+            snapshots: { intervalS: this.opts.snapshotIntervalS ?? 0, retain: 3 },
+            nodes: Array.from({ length: total }, (_, i) => ({ node: this.nodeName(i), address: this.address(i), role: i < this.opts.members ? 'member' : 'spare' })),
+          },
+        ],
+      },
+    });
+    this.store = await openStore(config.store);
+    this.incidents = new MinimalIncidents(3_000);
+    this.app = await Whistle.create(config, {
+      logger: this.log,
+      store: this.store,
+      extensions: [
+        bootstrapExtension({
+          incidents: () => this.incidents,
+          sink: () => this.incidents,
+          tickets: () => this.tickets,
+          onReady: (h) => (this.h = h),
+        }),
+      ],
+    });
+    this.url = await this.app.start();
+    for (let i = 0; i < total; i++) this.agents.push(await this.startAgent(i));
+  }
+
+  async api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, body: (await res.json()) as T };
+  }
+
+  private async startAgent(i: number): Promise<TestAgent> {
+    const env: NodeEnv = { cluster: this.cluster, node: this.nodeName(i), address: this.address(i), dataRoot: join(this.dir, 'nodes', this.nodeName(i)), backupDir: join(this.dir, 'backups') };
+    const reg = await fetch(`${this.url}/v1/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ cluster: this.cluster, node: env.node, joinToken: JOIN_TOKEN, address: env.address }),
+    });
+    const { token } = (await reg.json()) as { token: string };
+    const auth = await this.api('POST', `/v1/nodes/${this.cluster}/${env.node}/authorize`);
+    if (auth.status !== 200) throw new Error(`authorize ${env.node}: ${JSON.stringify(auth.body)}`);
+    const agent: TestAgent = { env, token, poller: createTaskPoller({ server: this.url, token, runner: new TaskRunner({ env, timeoutMs: 60_000 }), waitMs: 10_000 }), telemetryTimer: null, alive: true };
+    await agent.poller.start();
+    this.startTelemetry(agent);
+    return agent;
+  }
+
+  private startTelemetry(agent: TestAgent): void {
+    const c = this.opts;
+    const f = paths(agent.env);
+    let telemetry: EtcdTelemetry | null = null;
+    let busy = false;
+    agent.telemetryTimer = setInterval(() => {
+      if (busy || !existsSync(f.clientCert)) return;
+      busy = true;
+      telemetry ??= new EtcdTelemetry({
+        cluster: this.cluster,
+        node: agent.env.node,
+        endpoint: `https://${agent.env.address}:${c.clientPort ?? 2379}`,
+        tls: { ca: f.ca, cert: f.clientCert, key: f.key },
+        quotaBackendBytes: 2 * 1024 ** 3,
+        timeoutMs: 800,
+      });
+      void telemetry
+        .collect()
+        .then((samples) =>
+          fetch(`${this.url}/v1/telemetry`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${agent.token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ cluster: this.cluster, node: agent.env.node, samples: samples.map(({ name, value, ts, labels }) => ({ name, value, ts, labels })) }),
+          }),
+        )
+        .catch(() => undefined)
+        .finally(() => (busy = false));
+    }, c.telemetryMs ?? 1_000);
+  }
+
+  /** The etcd pid on node i, if running. */
+  pid(i: number): number | undefined {
+    try {
+      const pid = Number(readFileSync(paths(this.agents[i]!.env).pidFile, 'utf8'));
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Kills node i's etcd with SIGKILL (the agent stays up). */
+  killMember(i: number): void {
+    const pid = this.pid(i);
+    if (pid) process.kill(pid, 'SIGKILL');
+  }
+
+  async bootstrap(): Promise<void> {
+    const init = await this.api('POST', `/v1/etcd/${this.cluster}/init`, { node: this.nodeName(0) });
+    if (init.status !== 200) throw new Error(`init: ${JSON.stringify(init.body)}`);
+    for (let i = 1; i < this.opts.members; i++) {
+      const r = await this.api('POST', `/v1/etcd/${this.cluster}/join`, { node: this.nodeName(i) });
+      if (r.status !== 200) throw new Error(`join ${this.nodeName(i)}: ${JSON.stringify(r.body)}`);
+    }
+  }
+
+  /** TLS files of node i's client certificate, for test clients. */
+  tls(i = 0) {
+    const f = paths(this.agents[i]!.env);
+    return { ca: f.ca, cert: f.clientCert, key: f.key };
+  }
+
+  credentials(i = 0) {
+    const t = this.tls(i);
+    return { rootCertificate: readFileSync(t.ca), certChain: readFileSync(t.cert), privateKey: readFileSync(t.key) };
+  }
+
+  endpoints(): string[] {
+    return this.agents.slice(0, this.opts.members + (this.opts.spares ?? 0)).map((a) => `https://${a.env.address}:${this.opts.clientPort ?? 2379}`);
+  }
+
+  async close(): Promise<void> {
+    for (const a of this.agents) {
+      if (a.telemetryTimer) clearInterval(a.telemetryTimer);
+      await a.poller.stop().catch(() => undefined);
+    }
+    for (let i = 0; i < this.agents.length; i++) {
+      const pid = this.pid(i);
+      if (pid) process.kill(pid, 'SIGKILL');
+    }
+    await this.app?.stop().catch(() => undefined);
+    await this.incidents?.idle().catch(() => undefined);
+    await this.store?.close().catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
