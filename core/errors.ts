@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'WHISTLE_FORBIDDEN'
   | 'WHISTLE_OVERLOADED'
   | 'WHISTLE_STORE_UNAVAILABLE'
+  | 'WHISTLE_UNAVAILABLE'
   | 'WHISTLE_CONFIG_INVALID';
 
 export class WhistleError extends Error {
@@ -60,6 +61,16 @@ export class OverloadedError extends WhistleError {
 export class StoreUnavailableError extends WhistleError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('WHISTLE_STORE_UNAVAILABLE', message, 503, options);
+  }
+}
+/** A dependency (e.g. the Kafka topic) cannot take the request now: retry after `retryAfterSeconds` (HTTP 503). */
+export class UnavailableError extends WhistleError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super('WHISTLE_UNAVAILABLE', message, 503, options);
   }
 }
 export class ConfigError extends WhistleError {

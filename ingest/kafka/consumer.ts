@@ -21,6 +21,7 @@ import type { BatchWriter } from '../writer.ts';
 import { batchIdFor, decodeMessage, InvalidMessageError, withBatchId, type DecodedMessage } from './message.ts';
 import type { KafkaMetrics } from './metrics.ts';
 import { partitionOf } from './partitioning.ts';
+import { RecentBatches } from './recent-batches.ts';
 
 export interface OwnershipChange {
   partitions: number[];
@@ -72,6 +73,7 @@ export class TelemetryConsumer implements Component {
   /** Partitions read since the last (re)assignment whose re-read window has been checked. */
   private readonly verified = new Set<number>();
   private listeners: Array<(change: OwnershipChange) => void> = [];
+  private readonly recent = new RecentBatches();
   private restartTimer: NodeJS.Timeout | null = null;
   private readonly restartBackoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
   /** Messages written and committed since start (tests and the benchmark read it). */
@@ -108,6 +110,7 @@ export class TelemetryConsumer implements Component {
   }
 
   private setAssignment(partitions: number[]): void {
+    for (const p of this.assigned) if (!partitions.includes(p)) this.recent.forget(p);
     this.assigned = new Set(partitions);
     this.verified.clear();
     this.opts.metrics.ownedPartitions.set(partitions.length);
@@ -197,7 +200,14 @@ export class TelemetryConsumer implements Component {
       try {
         const msg = decodeMessage(m);
         const id = batchIdFor(partition, m.offset);
-        msg.body = withBatchId(msg.body, msg.rows, msg.producerBatchId, id);
+        const { body, fingerprint } = withBatchId(msg.body, msg.rows, msg.producerBatchId, id);
+        msg.body = body;
+        const earlier = this.recent.earlier(partition, fingerprint, m.offset);
+        if (earlier !== null) {
+          this.opts.metrics.skippedDuplicates.inc();
+          this.opts.log.info({ partition, offset: m.offset, earlier, cluster: msg.cluster, node: msg.node }, 'dropping a resent copy of a batch already read');
+          continue;
+        }
         items.push({ offset: m.offset, id, msg });
         if (!this.seen.has(msg.cluster)) {
           this.seen.add(msg.cluster);
@@ -232,11 +242,12 @@ export class TelemetryConsumer implements Component {
       }
       if (fresh.length < items.length) {
         this.opts.metrics.skippedDuplicates.inc(items.length - fresh.length);
-        this.opts.log.info({ partition, skipped: items.length - fresh.length }, 'skipped messages whose rows a previous owner already wrote');
+        this.opts.log.info({ partition, skipped: items.length - fresh.length }, 'skipped messages already in the store (written before a restart, rebalance or failed commit)');
       }
-      if (fresh.length === items.length) this.verified.add(partition);
       items = fresh;
     }
+    // Until this batch's offset is committed, a re-read of it (refetch, restart) must check again.
+    this.verified.delete(partition);
 
     for (const i of items) {
       for (;;) {
@@ -272,6 +283,8 @@ export class TelemetryConsumer implements Component {
       return;
     }
     resolveOffset(lastOffset);
+    // The next fetch starts right after the committed offset: nothing there was written yet.
+    this.verified.add(partition);
     this.committedMessages += messages.length;
     this.opts.metrics.consumed.inc(messages.length);
   }

@@ -9,6 +9,7 @@
 // can produce, which is what the writer's replay check (count rows in [lo, hi]) relies on.
 // Ids live above 2^52, far from the writer's clock-based ids (~1.8e15 in 2026, 4.5e15 in 2112), and
 // stay below 2^53 so they are exact JavaScript numbers: 2^52 + partition * 2^40 + offset.
+import { createHash } from 'node:crypto';
 import type { KafkaMessage, Message } from 'kafkajs';
 
 export const MESSAGE_VERSION = '1';
@@ -74,12 +75,17 @@ export function decodeMessage(m: KafkaMessage): DecodedMessage {
 }
 
 /**
- * Replaces the producer's batch id in every row with `id`. The pattern cannot occur inside a label:
+ * Replaces the producer's batch id in every row with `id`, and fingerprints the rows without it: an
+ * agent that resends a batch after an ambiguous 503 (the broker wrote it but the answer was lost)
+ * produces a second message with the same fingerprint, which the consumer drops.
+ * The pattern cannot occur inside a label: The pattern cannot occur inside a label:
  * in JSON a quote inside a string is always escaped, so `,"batch_id":N,"labels":` with bare quotes
  * only ever matches the row's own field (encodeBatch writes batch_id right before labels).
  */
-export function withBatchId(body: string, rows: number, producerBatchId: number, id: number): string {
+export function withBatchId(body: string, rows: number, producerBatchId: number, id: number): { body: string; fingerprint: string } {
   const parts = body.split(`,"batch_id":${producerBatchId},"labels":`);
   if (parts.length - 1 !== rows) throw new InvalidMessageError(`expected ${rows} rows with batch id ${producerBatchId}, found ${parts.length - 1}`);
-  return parts.join(`,"batch_id":${id},"labels":`);
+  const hash = createHash('sha1');
+  for (const p of parts) hash.update(p).update('\0');
+  return { body: parts.join(`,"batch_id":${id},"labels":`), fingerprint: hash.digest('base64') };
 }
