@@ -29,6 +29,8 @@ export interface HarnessOptions {
   subnet: number;
   members: number;
   spares?: number;
+  /** Configured nodes that have no agent (unreachable). */
+  ghosts?: number;
   telemetryMs?: number;
   remediation?: Record<string, unknown>;
   snapshotIntervalS?: number;
@@ -98,7 +100,7 @@ export class EtcdHarness {
             clientPort: this.opts.clientPort ?? 2379,
             peerPort: this.opts.peerPort ?? 2380,
             snapshots: { intervalS: this.opts.snapshotIntervalS ?? 0, retain: 3 },
-            nodes: Array.from({ length: total }, (_, i) => ({ node: this.nodeName(i), address: this.address(i), role: i < this.opts.members ? 'member' : 'spare' })),
+            nodes: Array.from({ length: total + (this.opts.ghosts ?? 0) }, (_, i) => ({ node: this.nodeName(i), address: this.address(i), role: i < this.opts.members ? 'member' : 'spare' })),
           },
         ],
       },
