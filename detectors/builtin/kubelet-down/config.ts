@@ -12,7 +12,7 @@ export const kubeletDownConfig = z
     minFailedSamples: z.number().int().min(1).default(3),
     /** Only probes reported within this window are judged (an agent gone quiet is agent-silent's finding). */
     freshMs: z.number().int().positive().default(60_000),
-    lookbackMs: z.number().int().positive().default(15 * 60_000),
+    lookbackMs: z.number().int().positive().default(5 * 60_000),
   })
   .refine((c) => c.lookbackMs >= c.freshMs, { message: 'must be at least freshMs', path: ['lookbackMs'] });
 
