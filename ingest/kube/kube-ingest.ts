@@ -32,6 +32,29 @@ export function clustersFromKubeconfig(path: string, contexts?: string[]): KubeC
   return (contexts ?? names).map((name) => ({ name, kubeconfig: kc, context: name }));
 }
 
+/** The configured clusters that have Kubernetes access (`clusters[].kubeconfig`, optional `context`). */
+export function sourcesFromConfig(clusters: readonly { name: string; kubeconfig?: string; context?: string }[]): KubeClusterSource[] {
+  return clusters.flatMap((c) => (c.kubeconfig ? [{ name: c.name, kubeconfig: c.kubeconfig, ...(c.context ? { context: c.context } : {}) }] : []));
+}
+
+/**
+ * API clients for the read-only proxy, one per source. A source whose kubeconfig cannot be loaded
+ * is left out and named in `problems` (the proxy then answers 404 for it) rather than failing all.
+ */
+export async function kubeApisFor(sources: readonly KubeClusterSource[]): Promise<{ apis: Map<string, KubeApi>; problems: string[] }> {
+  const apis = new Map<string, KubeApi>();
+  const problems: string[] = [];
+  for (const src of sources) {
+    try {
+      const kc = typeof src.kubeconfig === 'string' ? loadFile(src.kubeconfig) : src.kubeconfig;
+      apis.set(src.name, await KubeApi.fromKubeConfig(src.name, kc, src.context));
+    } catch (err) {
+      problems.push(`cluster ${src.name}: ${(err as Error).message}`);
+    }
+  }
+  return { apis, problems };
+}
+
 export interface ClusterStatus {
   cluster: string;
   /** True once every resource has been listed and the last request to the API succeeded. */

@@ -83,8 +83,11 @@ export interface KubeCluster extends ClusterState {
   createSoloNode(name: string): Promise<void>;
   /** Kills the solo node's kwok (its kubelet dies): no more lease renewals or status updates. */
   stopNodeHeartbeat(node: string): Promise<void>;
-  /** Stops kube-apiserver and starts it again on the same port and etcd. */
-  restartApiServer(opts?: { downMs?: number }): Promise<void>;
+  /** Stops kube-apiserver and starts it again on the same port and etcd; `whileDown` runs in between. */
+  restartApiServer(opts?: { downMs?: number; whileDown?: () => Promise<void> }): Promise<void>;
+  /** Compacts etcd's history up to its current revision (older resourceVersions then answer 410 Gone). */
+  compactEtcd(): Promise<number>;
+  etcdUrl: string;
   stop(): Promise<void>;
 }
 
@@ -399,10 +402,25 @@ export async function startKubeCluster(opts: StartOptions = {}): Promise<KubeClu
         const c = components.apiserver;
         if (c) await killGroup(c.pid);
         await new Promise((r) => setTimeout(r, o.downMs ?? 1000));
+        await o.whileDown?.();
         startApi();
         await waitApiReady();
         state.pids = pidsOf();
         writeFileSync(join(dir, 'cluster.json'), JSON.stringify(state, null, 2));
+      },
+
+      etcdUrl,
+
+      async compactEtcd() {
+        // etcd's JSON gateway: any range read carries the current revision in its header.
+        const post = async (path: string, body: unknown) => {
+          const r = await fetch(`${etcdUrl}${path}`, { method: 'POST', body: JSON.stringify(body) });
+          if (!r.ok) throw new Error(`etcd ${path}: ${r.status} ${await r.text()}`);
+          return (await r.json()) as { header?: { revision?: string } };
+        };
+        const rev = Number((await post('/v3/kv/range', { key: Buffer.from('/').toString('base64') })).header?.revision ?? 0);
+        await post('/v3/kv/compaction', { revision: String(rev), physical: true });
+        return rev;
       },
 
       async stop() {
