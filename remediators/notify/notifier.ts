@@ -49,6 +49,8 @@ export class Notifier implements Component, IncidentListener {
   private readonly workers: Promise<void>[] = [];
   private readonly suppressedNoted = new Set<string>();
   private readonly deliveredWaiters = new Map<string, (() => void)[]>();
+  /** Channels with a delivery (and its bookkeeping) in progress. */
+  private readonly busy = new Set<string>();
   private lock: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -135,7 +137,7 @@ export class Notifier implements Component, IncidentListener {
 
   /** Resolves once every channel's outbox is empty. For tests and orderly shutdown. */
   async drained(): Promise<void> {
-    while (!this.stopped && [...this.channels.keys()].some((c) => this.outbox.pendingCount(c) > 0)) await sleep(20);
+    while (!this.stopped && [...this.channels.keys()].some((c) => this.outbox.pendingCount(c) > 0 || this.busy.has(c))) await sleep(20);
   }
 
   private link(id: string): string {
@@ -207,57 +209,90 @@ export class Notifier implements Component, IncidentListener {
     }
   }
 
-  /** One worker per channel: in order, retried with backoff until delivered; nothing dropped. */
+  /**
+   * One worker per channel. Per incident, entries go in order (an update never overtakes the
+   * message it updates); across incidents, one that keeps failing (a bad payload) does not hold
+   * up the others. Each entry is retried with its own backoff until the channel takes it.
+   */
   private async work(channelId: string): Promise<void> {
     const channel = this.channels.get(channelId)!;
-    const backoff = new Backoff({ initialMs: this.opts.config.retry.initialMs, maxMs: this.opts.config.retry.maxMs });
+    const retry = this.opts.config.retry;
     const signal = this.abort.signal;
-    let attempt = 0;
-    let lastKey = '';
+    const retries = new Map<string, { attempt: number; backoff: Backoff; nextAt: number }>();
     while (!signal.aborted) {
-      const entry = this.outbox.head(channelId);
-      if (!entry) {
-        await new Promise<void>((resolve) => this.wakers.set(channelId, resolve));
+      const now = Date.now();
+      const seen = new Set<string>();
+      let pick: OutboxEntry | undefined;
+      let earliest = Infinity;
+      const pending = this.outbox.pendingList(channelId);
+      for (const e of pending) {
+        if (seen.has(e.incident.id)) continue;
+        seen.add(e.incident.id);
+        const r = retries.get(e.key);
+        if (!r || r.nextAt <= now) {
+          pick = e;
+          break;
+        }
+        earliest = Math.min(earliest, r.nextAt);
+      }
+      if (!pick) {
+        const woken = new Promise<void>((resolve) => this.wakers.set(channelId, resolve));
+        await (pending.length === 0 ? woken : Promise.race([woken, sleep(earliest - now, signal)]));
         continue;
       }
-      if (entry.key !== lastKey) {
-        attempt = 0;
-        lastKey = entry.key;
-      }
-      attempt++;
+      const r = retries.get(pick.key) ?? { attempt: 0, backoff: new Backoff({ initialMs: retry.initialMs, maxMs: retry.maxMs }), nextAt: 0 };
+      retries.set(pick.key, r);
+      r.attempt++;
+      const entry = this.outbox.withRef(pick);
+      this.busy.add(channelId);
       try {
         const result = await this.deliver(channel, entry);
-        await this.outbox.markDelivered(entry, attempt, result.ref, Date.now());
-        backoff.reset();
-        this.opts.metrics.delivered.inc({ channel: channelId, kind: entry.kind });
-        this.opts.metrics.pending.set({ channel: channelId }, this.outbox.pendingCount(channelId));
-        await this.history(entry.incident.id, 'notification', `${entry.kind} notification delivered to ${channelId}${attempt > 1 ? ` after ${attempt} attempts` : ''}`, {
+        retries.delete(entry.key);
+        await this.delivered_(channelId, entry, r.attempt, result.ref);
+      } catch (err) {
+        r.nextAt = Date.now() + r.backoff.next();
+        await this.failed(channelId, entry, r.attempt, err);
+      } finally {
+        this.busy.delete(channelId);
+      }
+    }
+  }
+
+  private async delivered_(channelId: string, entry: OutboxEntry, attempt: number, ref: string | undefined): Promise<void> {
+    try {
+      await this.outbox.markDelivered(entry, attempt, ref, Date.now());
+    } catch (err) {
+      this.opts.log.error({ err: errorMessage(err), channel: channelId, key: entry.key }, 'recording a delivery failed; it will be sent again after a restart');
+      return;
+    }
+    this.opts.metrics.delivered.inc({ channel: channelId, kind: entry.kind });
+    this.opts.metrics.pending.set({ channel: channelId }, this.outbox.pendingCount(channelId));
+    await this.history(entry.incident.id, 'notification', `${entry.kind} notification delivered to ${channelId}${attempt > 1 ? ` after ${attempt} attempts` : ''}`, {
+      channel: channelId,
+      kind: entry.kind,
+      ref: ref ?? entry.ref ?? '',
+      attempt,
+    });
+    for (const w of this.deliveredWaiters.get(entry.key) ?? []) w();
+    this.deliveredWaiters.delete(entry.key);
+  }
+
+  private async failed(channelId: string, entry: OutboxEntry, attempt: number, err: unknown): Promise<void> {
+    const message = errorMessage(err);
+    this.opts.metrics.failures.inc({ channel: channelId });
+    this.opts.log.warn({ channel: channelId, incident: entry.incident.id, kind: entry.kind, attempt, err: message }, 'notification delivery failed; will retry');
+    try {
+      await this.outbox.markFailed(entry, attempt, message, Date.now());
+      // The first failure and then every tenth, so a long outage does not flood the history.
+      if (attempt === 1 || attempt % 10 === 0)
+        await this.history(entry.incident.id, 'notification_failed', `${entry.kind} notification to ${channelId} failed (attempt ${attempt}): ${message}`, {
           channel: channelId,
           kind: entry.kind,
-          ref: result.ref ?? entry.ref ?? '',
           attempt,
+          error: message,
         });
-        for (const w of this.deliveredWaiters.get(entry.key) ?? []) w();
-        this.deliveredWaiters.delete(entry.key);
-      } catch (err) {
-        const message = errorMessage(err);
-        this.opts.metrics.failures.inc({ channel: channelId });
-        this.opts.log.warn({ channel: channelId, incident: entry.incident.id, kind: entry.kind, attempt, err: message }, 'notification delivery failed; will retry');
-        try {
-          await this.outbox.markFailed(entry, attempt, message, Date.now());
-          // The first failure and then every tenth, so a long outage does not flood the history.
-          if (attempt === 1 || attempt % 10 === 0)
-            await this.history(entry.incident.id, 'notification_failed', `${entry.kind} notification to ${channelId} failed (attempt ${attempt}): ${message}`, {
-              channel: channelId,
-              kind: entry.kind,
-              attempt,
-              error: message,
-            });
-        } catch (storeErr) {
-          this.opts.log.error({ err: errorMessage(storeErr) }, 'recording a failed delivery failed');
-        }
-        await sleep(backoff.next(), signal);
-      }
+    } catch (storeErr) {
+      this.opts.log.error({ err: errorMessage(storeErr) }, 'recording a failed delivery failed');
     }
   }
 

@@ -3,6 +3,7 @@
 // deterministic (incident, channel, what, when), so deciding the same notification twice, e.g.
 // after a restart, enqueues it once. What each channel returned (Slack ts, Jira key) is kept as
 // `ref` for later deliveries about the same incident.
+import { retry } from '../../core/backoff.ts';
 import type { Store } from '../../store/store.ts';
 import type { Delivery, DeliveryKind } from './channel.ts';
 
@@ -100,11 +101,14 @@ export class Outbox {
     return true;
   }
 
-  /** The oldest undelivered entry of a channel, with the latest ref for its incident. */
-  head(channel: string): OutboxEntry | undefined {
-    const e = this.pending.get(channel)?.[0];
-    if (!e) return undefined;
-    const ref = this.stateOf(e.incident.id, channel).ref;
+  /** Undelivered entries of a channel, oldest first. */
+  pendingList(channel: string): readonly OutboxEntry[] {
+    return this.pending.get(channel) ?? [];
+  }
+
+  /** The entry with the latest ref the channel returned for its incident. */
+  withRef(e: OutboxEntry): OutboxEntry {
+    const ref = this.stateOf(e.incident.id, e.channel).ref;
     return ref ? { ...e, ref } : { ...e };
   }
 
@@ -112,13 +116,22 @@ export class Outbox {
     return this.pending.get(channel)?.length ?? 0;
   }
 
+  /**
+   * Records a delivery. Memory is updated first: if the store write fails too (after retries), the
+   * entry is not re-sent by this process (that would spam the channel), only once after a restart.
+   */
   async markDelivered(e: OutboxEntry, attempt: number, ref: string | undefined, ts: number): Promise<void> {
-    await this.store.insert('notify_log', [
-      { ts, key: e.key, channel: e.channel, incident_id: e.incident.id, kind: e.kind, status: 'delivered', attempt, ref: ref ?? '', error: '' },
-    ]);
     if (ref) this.stateOf(e.incident.id, e.channel).ref = ref;
     const q = this.pending.get(e.channel);
-    if (q && q[0]?.key === e.key) q.shift();
+    const at = q?.findIndex((x) => x.key === e.key) ?? -1;
+    if (q && at >= 0) q.splice(at, 1);
+    await retry(
+      () =>
+        this.store.insert('notify_log', [
+          { ts, key: e.key, channel: e.channel, incident_id: e.incident.id, kind: e.kind, status: 'delivered', attempt, ref: ref ?? '', error: '' },
+        ]),
+      { initialMs: 100, maxMs: 2_000, maxAttempts: 5 },
+    );
   }
 
   async markFailed(e: OutboxEntry, attempt: number, error: string, ts: number): Promise<void> {
