@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { etcdctl, tlsArgs, verifySnapshot } from './etcdctl.ts';
 import { runningPid, startEtcd, stopEtcd } from './etcd-process.ts';
-import { paths, type NodeEnv } from './node-env.ts';
+import { paths } from './node-env.ts';
 import { defineTask } from './task-kind.ts';
 
 const port = z.number().int().min(1).max(65535);
