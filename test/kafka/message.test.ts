@@ -7,10 +7,14 @@ import { ConfigError } from '../../core/errors.ts';
 import { batchIdFor, decodeMessage, encodeMessage, InvalidMessageError, withBatchId } from '../../ingest/kafka/message.ts';
 import { partitionOf } from '../../ingest/kafka/partitioning.ts';
 import { RecentBatches } from '../../ingest/kafka/recent-batches.ts';
-import { encodeBatch } from '../../ingest/telemetry-batch.ts';
+import { encodeBatch, type TelemetryBatch } from '../../ingest/telemetry-batch.ts';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+
+const kmsg = (key: string, value: string, headers: IHeaders | undefined): KafkaMessage =>
+  ({ key: Buffer.from(key), value: Buffer.from(value), headers, offset: '0', timestamp: '0', attributes: 0 }) as KafkaMessage;
 
 const now = Date.now();
-const batch = {
+const batch: TelemetryBatch = {
   cluster: 'prod-eu-1',
   node: 'n1',
   samples: [
@@ -34,7 +38,7 @@ describe('kafka message', () => {
     const body = encode(7);
     const m = encodeMessage({ cluster: batch.cluster, node: 'n1', rows: 2, producerBatchId: 7, minTs: now - 5, maxTs: now }, body, 3);
     expect(m.partition).toBe(3);
-    const d = decodeMessage({ key: Buffer.from(m.key as string), value: Buffer.from(m.value as string), headers: m.headers, offset: '0', timestamp: '0', attributes: 0, size: 0 });
+    const d = decodeMessage(kmsg(m.key as string, m.value as string, m.headers));
     expect(d).toMatchObject({ cluster: 'prod-eu-1', node: 'n1', rows: 2, producerBatchId: 7, minTs: now - 5, maxTs: now });
     const { body: rewritten } = withBatchId(d.body, d.rows, d.producerBatchId, 99);
     const rows = rewritten.split('\n').map((l) => JSON.parse(l) as { batch_id: number; labels: Record<string, string> });
@@ -49,10 +53,9 @@ describe('kafka message', () => {
   });
 
   it('refuses messages it cannot read', () => {
-    const base = { key: Buffer.from('c'), value: Buffer.from('x'), offset: '0', timestamp: '0', attributes: 0, size: 0 };
-    expect(() => decodeMessage({ ...base, headers: {} })).toThrow(InvalidMessageError);
-    expect(() => decodeMessage({ ...base, headers: { v: '2', node: 'n', rows: '1', bid: '1', ts: '1,2' } })).toThrow(/version 2/);
-    expect(() => decodeMessage({ ...base, headers: { v: '1', node: 'n', rows: 'x', bid: '1', ts: '1,2' } })).toThrow(InvalidMessageError);
+    expect(() => decodeMessage(kmsg('c', 'x', {}))).toThrow(InvalidMessageError);
+    expect(() => decodeMessage(kmsg('c', 'x', { v: '2', node: 'n', rows: '1', bid: '1', ts: '1,2' }))).toThrow(/version 2/);
+    expect(() => decodeMessage(kmsg('c', 'x', { v: '1', node: 'n', rows: 'x', bid: '1', ts: '1,2' }))).toThrow(InvalidMessageError);
     expect(() => withBatchId(encode(7), 3, 7, 1)).toThrow(/expected 3 rows/);
   });
 
