@@ -36,7 +36,8 @@ interface Obj {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'whistle-kube-test-'));
-  cluster = await startKubeCluster({ nodes: NODES, nodeMonitorGracePeriod: '20s', nodeLeaseDurationSeconds: 20 });
+  // kwok renews leases every 10 s; 30 s of silence marks a node NotReady (kubelet's defaults are 10 s and 50 s).
+  cluster = await startKubeCluster({ nodes: NODES, nodeMonitorGracePeriod: '30s' });
   store = new ChdbStore(join(dir, 'chdb'));
   await migrate(store, { retentionDays: 7 });
   // The cluster is named by its kubeconfig context, as in production (one context per cluster).

@@ -1,0 +1,84 @@
+// The pure parts of Kubernetes ingestion: API objects to rows, and rows back to the state the
+// detectors read, including objects with missing or odd status (a just-created pod, a node that
+// never reported).
+import { describe, expect, it } from 'vitest';
+import { containerState, daemonSetState, deploymentState, nodeState, podState } from '../../ingest/kube/cluster-state.ts';
+import { toEventRow, toKubeRecord, toObjectRow } from '../../ingest/kube/records.ts';
+import { parseApiPath } from '../../ingest/routes/kube-proxy.ts';
+
+describe('records', () => {
+  it('drops managedFields and keeps uid, version and kind', () => {
+    const r = toKubeRecord('c1', 'Pod', { metadata: { name: 'p', namespace: 'ns', uid: 'u1', resourceVersion: '42', managedFields: [{ big: 'x'.repeat(1000) }] }, spec: {} }, false, 5);
+    expect(r).toMatchObject({ cluster: 'c1', kind: 'Pod', namespace: 'ns', name: 'p', uid: 'u1', resourceVersion: '42', deleted: false, ts: 5 });
+    expect(r.object).not.toContain('managedFields');
+    expect(JSON.parse(r.object).kind).toBe('Pod');
+    expect(toObjectRow(r)).toMatchObject({ resource_version: '42', deleted: false });
+  });
+
+  it('flattens core/v1 Events, new-style (series, eventTime) and old-style (count, timestamps)', () => {
+    const old = toEventRow(
+      toKubeRecord('c1', 'Event', {
+        metadata: { name: 'e1', namespace: 'ns', uid: 'e', resourceVersion: '1' },
+        type: 'Warning',
+        reason: 'BackOff',
+        message: 'Back-off restarting failed container',
+        count: 7,
+        firstTimestamp: '2026-01-01T00:00:00Z',
+        lastTimestamp: '2026-01-01T00:10:00Z',
+        involvedObject: { kind: 'Pod', namespace: 'ns', name: 'p', uid: 'u1' },
+        source: { component: 'kubelet' },
+      }),
+    );
+    expect(old).toMatchObject({ type: 'Warning', reason: 'BackOff', count: 7, involved_kind: 'Pod', involved_name: 'p', source: 'kubelet', first_ts: Date.parse('2026-01-01T00:00:00Z'), last_ts: Date.parse('2026-01-01T00:10:00Z') });
+    const fresh = toEventRow(
+      toKubeRecord('c1', 'Event', {
+        metadata: { name: 'e2', uid: 'e2', resourceVersion: '2' },
+        eventTime: '2026-01-01T00:00:00.000000Z',
+        series: { count: 3, lastObservedTime: '2026-01-01T00:05:00.000000Z' },
+        reportingComponent: 'scheduler',
+      }),
+    );
+    expect(fresh).toMatchObject({ count: 3, source: 'scheduler', last_ts: Date.parse('2026-01-01T00:05:00Z'), type: '', involved_kind: '' });
+  });
+});
+
+describe('cluster state from objects', () => {
+  it('reads a node that never reported as Unknown, not as healthy', () => {
+    expect(nodeState({ metadata: { name: 'n', uid: 'u' } })).toMatchObject({ ready: 'Unknown', conditions: [], unschedulable: false });
+    const n = nodeState({ metadata: { name: 'n', uid: 'u' }, spec: { unschedulable: true }, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady' }] } });
+    expect(n).toMatchObject({ ready: 'False', readyReason: 'KubeletNotReady', unschedulable: true });
+  });
+
+  it('reads a pending pod without statuses, and sums restarts over init and app containers', () => {
+    expect(podState({ metadata: { name: 'p', uid: 'u' } })).toMatchObject({ phase: 'Unknown', ready: false, restarts: 0, containers: [], node: '' });
+    const p = podState({
+      metadata: { name: 'p', uid: 'u', namespace: 'ns', ownerReferences: [{ kind: 'ReplicaSet', name: 'web-abc', controller: true }] },
+      spec: { nodeName: 'n1' },
+      status: {
+        phase: 'Running',
+        initContainerStatuses: [{ name: 'init', restartCount: 1, state: { terminated: { reason: 'Completed' } } }],
+        containerStatuses: [{ name: 'app', restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { reason: 'Error', exitCode: 2, finishedAt: 't' } } }],
+      },
+    });
+    expect(p).toMatchObject({ restarts: 5, ownerKind: 'ReplicaSet', ownerName: 'web-abc', node: 'n1' });
+    expect(p.containers[1]).toEqual({ name: 'app', ready: false, restartCount: 4, state: 'waiting', waitingReason: 'CrashLoopBackOff', lastTerminationReason: 'Error', lastExitCode: 2, lastFinishedAt: 't' });
+    expect(containerState({ name: 'x' })).toMatchObject({ state: 'unknown', restartCount: 0, lastExitCode: null });
+  });
+
+  it('counts a deployment healthy only when all desired replicas are available and its spec was seen', () => {
+    const meta = { name: 'd', uid: 'u', namespace: 'kube-system', generation: 3 };
+    expect(deploymentState({ metadata: meta, spec: { replicas: 2 }, status: { availableReplicas: 2, readyReplicas: 2, observedGeneration: 3 } }).healthy).toBe(true);
+    expect(deploymentState({ metadata: meta, spec: { replicas: 2 }, status: { availableReplicas: 2, observedGeneration: 2 } }).healthy).toBe(false);
+    expect(deploymentState({ metadata: meta, spec: { replicas: 2 } })).toMatchObject({ available: 0, unavailable: 2, healthy: false });
+    expect(daemonSetState({ metadata: meta, status: { desiredNumberScheduled: 3, numberAvailable: 1, observedGeneration: 3 } })).toMatchObject({ desired: 3, unavailable: 2, healthy: false });
+  });
+});
+
+describe('proxy path rules', () => {
+  it('refuses secrets in any casing and position, and paths outside the API', () => {
+    for (const p of ['api/v1/secrets', 'api/v1/namespaces/a/Secrets/b', 'apis/apps/v1/namespaces/secrets/secrets']) expect(parseApiPath(p)).toMatchObject({ ok: false, status: 403 });
+    expect(parseApiPath('metrics')).toMatchObject({ ok: false, status: 403 });
+    expect(parseApiPath('api/v2/pods')).toMatchObject({ ok: false, status: 400 });
+    expect(parseApiPath('api/v1/namespaces/a b/pods')).toMatchObject({ ok: false, status: 400 });
+  });
+});
