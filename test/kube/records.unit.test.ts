@@ -27,7 +27,7 @@ describe('records', () => {
         lastTimestamp: '2026-01-01T00:10:00Z',
         involvedObject: { kind: 'Pod', namespace: 'ns', name: 'p', uid: 'u1' },
         source: { component: 'kubelet' },
-      }),
+      }, false),
     );
     expect(old).toMatchObject({ type: 'Warning', reason: 'BackOff', count: 7, involved_kind: 'Pod', involved_name: 'p', source: 'kubelet', first_ts: Date.parse('2026-01-01T00:00:00Z'), last_ts: Date.parse('2026-01-01T00:10:00Z') });
     const fresh = toEventRow(
@@ -36,7 +36,7 @@ describe('records', () => {
         eventTime: '2026-01-01T00:00:00.000000Z',
         series: { count: 3, lastObservedTime: '2026-01-01T00:05:00.000000Z' },
         reportingComponent: 'scheduler',
-      }),
+      }, false),
     );
     expect(fresh).toMatchObject({ count: 3, source: 'scheduler', last_ts: Date.parse('2026-01-01T00:05:00Z'), type: '', involved_kind: '' });
   });
