@@ -41,7 +41,7 @@ export interface IncidentFilters {
   limit?: number;
 }
 
-interface LogRow {
+type LogRow = {
   ts: number;
   incident_id: string;
   seq: number;
@@ -56,7 +56,7 @@ interface LogRow {
   actor: string;
   detail: string;
   snapshot: string;
-}
+};
 
 function newIncidentId(): string {
   return `inc-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -205,9 +205,14 @@ export class IncidentManager implements FindingSink, Component {
     await this.exclusive(() => this.applyReport(report));
   }
 
+  /**
+   * One report is one batch: every transition it causes is written with one insert per table
+   * (a fleet-wide problem opening thousands of incidents at once costs two inserts, not thousands).
+   */
   private async applyReport(report: DetectorReport): Promise<void> {
     if (!this.loaded) await this.load();
     const ts = report.ts;
+    const batch = new Batch();
     // One finding per fingerprint: if a detector says the same thing twice, the worst one counts.
     const byFp = new Map<string, Finding>();
     for (const f of report.findings) {
@@ -222,29 +227,30 @@ export class IncidentManager implements FindingSink, Component {
     for (const f of byFp.values()) {
       const id = this.byFingerprint.get(f.fingerprint);
       const rec = id ? this.incidents.get(id) : undefined;
-      if (!rec || (rec.state === 'resolved' && ts - (rec.resolvedAt ?? 0) > this.cfg.reopenWindowMs)) await this.open(f, ts);
-      else if (rec.state === 'resolved') await this.reopen(rec, f, ts);
-      else await this.attach(rec, f, ts);
+      if (!rec || (rec.state === 'resolved' && ts - (rec.resolvedAt ?? 0) > this.cfg.reopenWindowMs)) this.open(batch, f, ts);
+      else if (rec.state === 'resolved') this.reopen(batch, rec, f, ts);
+      else this.attach(batch, rec, f, ts);
     }
 
     // The detector ran: what it no longer reports may resolve.
-    for (const rec of [...this.incidents.values()]) {
+    for (const rec of this.incidents.values()) {
       if (rec.state === 'resolved' || rec.cluster !== report.cluster || rec.detector !== report.detector) continue;
       if (byFp.has(rec.fingerprint)) continue;
       const window = this.cfg.resolveWindowMs * 2 ** Math.min(rec.reopenCount, this.cfg.maxFlapDoublings);
       if (ts - rec.lastSeenAt < window || ts - rec.activeSince < this.cfg.minOpenMs) continue;
       const next = { ...rec, state: 'resolved' as const, resolvedAt: ts, updatedAt: ts, lastEvent: 'resolved' as const };
-      await this.commit(next, 'resolved', `not reported by ${rec.detector} for ${Math.round((ts - rec.lastSeenAt) / 1000)} s`, 'whistle', {});
+      this.stage(batch, next, 'resolved', `not reported by ${rec.detector} for ${Math.round((ts - rec.lastSeenAt) / 1000)} s`, 'whistle', {});
     }
+    await this.flush(batch);
   }
 
-  private async open(f: Finding, ts: number): Promise<void> {
+  private open(batch: Batch, f: Finding, ts: number): void {
     const rec = fromFinding(newIncidentId(), f, ts);
-    await this.writeFinding(rec.id, f);
-    await this.commit(rec, 'opened', f.summary, 'whistle', { severity: f.severity });
+    batch.finding(rec.id, f);
+    this.stage(batch, rec, 'opened', f.summary, 'whistle', { severity: f.severity });
   }
 
-  private async reopen(rec: IncidentRecord, f: Finding, ts: number): Promise<void> {
+  private reopen(batch: Batch, rec: IncidentRecord, f: Finding, ts: number): void {
     const next: IncidentRecord = {
       ...rec,
       state: 'open',
@@ -259,17 +265,17 @@ export class IncidentManager implements FindingSink, Component {
       lastEvent: 'state_changed',
     };
     delete next.resolvedAt;
-    await this.writeFinding(rec.id, f);
-    await this.commit(next, 'reopened', `reported again within ${Math.round(this.cfg.reopenWindowMs / 60_000)} min of resolving: ${f.summary}`, 'whistle', {
+    batch.finding(rec.id, f);
+    this.stage(batch, next, 'reopened', `reported again within ${Math.round(this.cfg.reopenWindowMs / 60_000)} min of resolving: ${f.summary}`, 'whistle', {
       reopenCount: next.reopenCount,
     });
   }
 
-  private async attach(rec: IncidentRecord, f: Finding, ts: number): Promise<void> {
+  private attach(batch: Batch, rec: IncidentRecord, f: Finding, ts: number): void {
     if (f.severity !== rec.severity) {
       const next: IncidentRecord = { ...rec, severity: f.severity, summary: f.summary, evidence: structuredClone(f.evidence), labels: { ...f.labels }, updatedAt: ts, lastSeenAt: f.ts, lastEvent: 'updated' };
-      await this.writeFinding(rec.id, f);
-      await this.commit(next, 'updated', `severity ${rec.severity} -> ${f.severity}: ${f.summary}`, 'whistle', { from: rec.severity, to: f.severity });
+      batch.finding(rec.id, f);
+      this.stage(batch, next, 'updated', `severity ${rec.severity} -> ${f.severity}: ${f.summary}`, 'whistle', { from: rec.severity, to: f.severity });
       return;
     }
     // Same problem, same severity: refresh what we show without a transition.
@@ -428,39 +434,57 @@ export class IncidentManager implements FindingSink, Component {
     this.byFingerprint.set(rec.fingerprint, rec.id);
   }
 
-  /** Durable first: the log row is written before memory changes and before anyone is told. */
-  private async commit(next: IncidentRecord, kind: string, reason: string, actor: string, detail: Record<string, unknown>): Promise<void> {
-    const ts = next.updatedAt;
+  /** Prepares a transition: numbered after the incident's current state, not applied yet. */
+  private stage(batch: Batch, next: IncidentRecord, kind: string, reason: string, actor: string, detail: Record<string, unknown>): void {
     const prev = this.incidents.get(next.id);
     next.seq = (prev?.seq ?? 0) + 1;
     next.revision = (prev?.revision ?? 0) + 1;
-    await this.store.insert('incident_log', [
-      {
-        ts,
-        incident_id: next.id,
-        seq: next.seq,
-        fingerprint: next.fingerprint,
-        cluster: next.cluster,
-        detector: next.detector,
-        subject: next.subject,
-        severity: next.severity,
-        state: next.state,
-        kind,
-        reason,
-        actor,
-        detail: JSON.stringify(detail),
-        snapshot: JSON.stringify(next),
-      } satisfies LogRow,
-    ]);
-    this.put(next);
-    this.transitions?.inc({ kind });
-    this.log.info({ incident: next.id, kind, state: next.state, severity: next.severity, cluster: next.cluster, detector: next.detector, subject: next.subject }, `incident ${kind}`);
-    this.emit(next.lastEvent, next);
+    batch.transitions.push({ next, kind });
+    batch.logRows.push({
+      ts: next.updatedAt,
+      incident_id: next.id,
+      seq: next.seq,
+      fingerprint: next.fingerprint,
+      cluster: next.cluster,
+      detector: next.detector,
+      subject: next.subject,
+      severity: next.severity,
+      state: next.state,
+      kind,
+      reason,
+      actor,
+      detail: JSON.stringify(detail),
+      snapshot: JSON.stringify(next),
+    });
   }
 
-  private async writeFinding(id: string, f: Finding): Promise<void> {
-    await this.store.insert('incident_findings', [
-      { ts: f.ts, incident_id: id, fingerprint: f.fingerprint, severity: f.severity, summary: f.summary, finding: JSON.stringify(f) },
-    ]);
+  /** Durable first: the log rows are written before memory changes and before anyone is told. */
+  private async flush(batch: Batch): Promise<void> {
+    if (batch.findingRows.length > 0) await this.store.insert('incident_findings', batch.findingRows);
+    if (batch.logRows.length === 0) return;
+    await this.store.insert('incident_log', batch.logRows);
+    for (const { next, kind } of batch.transitions) {
+      this.put(next);
+      this.transitions?.inc({ kind });
+      this.log.info({ incident: next.id, kind, state: next.state, severity: next.severity, cluster: next.cluster, detector: next.detector, subject: next.subject }, `incident ${kind}`);
+      this.emit(next.lastEvent, next);
+    }
+  }
+
+  private async commit(next: IncidentRecord, kind: string, reason: string, actor: string, detail: Record<string, unknown>): Promise<void> {
+    const batch = new Batch();
+    this.stage(batch, next, kind, reason, actor, detail);
+    await this.flush(batch);
+  }
+}
+
+/** Rows and transitions of one report (or one remediator call), written together. */
+class Batch {
+  readonly logRows: LogRow[] = [];
+  readonly findingRows: Record<string, unknown>[] = [];
+  readonly transitions: { next: IncidentRecord; kind: string }[] = [];
+
+  finding(id: string, f: Finding): void {
+    this.findingRows.push({ ts: f.ts, incident_id: id, fingerprint: f.fingerprint, severity: f.severity, summary: f.summary, finding: JSON.stringify(f) });
   }
 }
