@@ -89,7 +89,11 @@ describe('etcd self-healing: one member lost', () => {
     n2.close();
     client.close();
 
-    const actions = await h.h.recorder.list({ incidentId: incident.id });
+    const actions = await eventually('the replacement recorded as succeeded', async () => {
+      const list = await h.h.recorder.list({ incidentId: incident.id });
+      return list.some((a) => a.kind === 'etcd.member-replace' && a.state === 'succeeded') ? list : null;
+    }, 30_000);
+    for (const a of [...actions].reverse()) console.log(`[etcd-heal] +${((a.ts - killedAt) / 1000).toFixed(2)} s ${a.kind} ${a.state} ${a.state === 'failed' ? a.reason : ''}`);
     const kinds = actions.map((a) => `${a.kind}:${a.state}`);
     expect(kinds).toEqual(expect.arrayContaining(['etcd.member-replace:started', 'etcd.member-replace:succeeded', 'etcd.remove:succeeded', 'etcd.reset:succeeded', 'etcd.join:succeeded']));
     console.log(`[etcd-heal] writes ok=${writes} failed total=${failedTotal} failed after replacement started=${failedAfterReplaceStart}`);
