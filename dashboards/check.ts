@@ -4,7 +4,7 @@
 // Grafana.
 import type { Store } from '../store/store.ts';
 import { DATASOURCE_TYPE, FORMAT, type Dashboard, type Panel, type Variable } from './builder.ts';
-import { MACROS, expandQuery, referencedVariables, type QueryContext, type VariableState } from './macros.ts';
+import { BUILTIN_VARIABLES, MACROS, expandQuery, referencedVariables, type QueryContext, type VariableState } from './macros.ts';
 
 const GRID_WIDTH = 24;
 
@@ -24,6 +24,7 @@ export function validateDashboard(d: Dashboard, datasourceUid: string): string[]
   if (!d.title) problems.push(at('title is empty'));
 
   const ids = new Set<number>();
+  const titles = new Set<string>();
   const cells: { p: Panel; x0: number; x1: number; y0: number; y1: number }[] = [];
   for (const p of allPanels(d)) {
     const where = `panel ${p.id} "${p.title}"`;
@@ -31,6 +32,8 @@ export function validateDashboard(d: Dashboard, datasourceUid: string): string[]
     if (ids.has(p.id)) problems.push(at(`${where}: duplicate panel id ${p.id}`));
     ids.add(p.id);
     if (!p.title) problems.push(at(`panel ${p.id}: title is empty`));
+    if (titles.has(p.title)) problems.push(at(`${where}: another panel has the same title`));
+    titles.add(p.title);
     const g = p.gridPos;
     const ints = [g.x, g.y, g.w, g.h].every((n) => Number.isInteger(n));
     if (!ints || g.x < 0 || g.y < 0 || g.w < 1 || g.h < 1 || g.x + g.w > GRID_WIDTH) {
@@ -87,7 +90,7 @@ export function queryProblems(sql: string, variables: ReadonlySet<string>): stri
     if (!/^\$__conditionalAll\([^]*?,\s*\$\w+\s*\)/.test(tail)) problems.push(`$__conditionalAll at offset ${m.index}: second argument must be a plain $variable`);
   }
   for (const m of sql.matchAll(/\$__(\w+)/g)) {
-    if (m[1] !== 'conditionalAll' && !MACROS[m[1]!]) problems.push(`unknown macro $__${m[1]}`);
+    if (m[1] !== 'conditionalAll' && !MACROS[m[1]!] && !BUILTIN_VARIABLES.has(`__${m[1]}`)) problems.push(`unknown macro $__${m[1]}`);
   }
   return [...new Set(problems)];
 }

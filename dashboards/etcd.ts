@@ -112,7 +112,7 @@ ORDER BY up, cluster, member`,
         columns: ['time', 'series', 'members'],
       }),
       table({
-        title: 'Leader changes',
+        title: 'Leader change log',
         description: 'Each time the reported leader differed from the previous report.',
         sql: `SELECT t AS time, cluster, previous AS from_member, leader AS to_member
 FROM (${LEADER_STEPS})

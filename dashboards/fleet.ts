@@ -60,9 +60,9 @@ export function fleetDashboard(ds: DataSourceRef): Dashboard {
         columns: ['open'],
       }),
 
-      row('Clusters'),
+      row('Per cluster'),
       table({
-        title: 'Clusters',
+        title: 'Clusters: agents and incidents',
         description: 'Per cluster: agents registered, reporting, silent, pending; incidents open now.',
         w: 24,
         h: 7,
@@ -101,7 +101,7 @@ GROUP BY time, cluster ORDER BY time`,
 
       row('Agents'),
       table({
-        title: 'Silent agents',
+        title: 'Silent agents: who and since when',
         description: 'Authorized agents that stopped reporting (or never did), longest silence first.',
         w: 24,
         h: 7,

@@ -96,7 +96,7 @@ ORDER BY critical DESC, open DESC`,
         columns: ['cluster', 'detector', 'open', 'critical', 'warning', 'info', 'oldest_open_s'],
       }),
       table({
-        title: 'Open incidents',
+        title: 'Open incidents: list',
         w: 24,
         h: 9,
         overrides: secs('open_for_s'),

@@ -47,7 +47,7 @@ export function kubernetesDashboard(ds: DataSourceRef): Dashboard {
     variables: [clusterVariable(ds)],
     panels: [
       row('Now'),
-      stat({ title: 'Nodes', w: 4, h: 4, sql: `SELECT count() AS nodes FROM (${current(['Node'])})`, columns: ['nodes'] }),
+      stat({ title: 'Nodes watched', w: 4, h: 4, sql: `SELECT count() AS nodes FROM (${current(['Node'])})`, columns: ['nodes'] }),
       stat({
         title: 'Nodes not Ready',
         w: 5,
@@ -118,7 +118,7 @@ ORDER BY restarts_in_range DESC LIMIT 50`,
         columns: ['cluster', 'namespace', 'pod', 'restarts_in_range', 'restarts_total'],
       }),
       table({
-        title: 'Pods not running',
+        title: 'Pods not running: detail',
         w: 12,
         h: 9,
         sql: `SELECT cluster, namespace, pod, node_name AS node, phase, waiting, restarts, last_termination, seen_at

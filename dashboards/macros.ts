@@ -50,7 +50,7 @@ const ALL = '$__all';
 /** Grafana's template variable syntax (templateSrv's variableRegex). */
 const VARIABLE_RE = /\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}/g;
 
-const BUILTIN_VARIABLES = new Set(['__from', '__to', '__interval', '__interval_ms', '__range_s', '__range_ms']);
+export const BUILTIN_VARIABLES: ReadonlySet<string> = new Set(['__from', '__to', '__interval', '__interval_ms', '__range_s', '__range_ms']);
 
 export const MACROS: Record<string, { args: number; expand: (args: string[], ctx: QueryContext) => string }> = {
   timeFilter: { args: 1, expand: ([c], x) => `${c} >= ${dateTime(x.from)} AND ${c} <= ${dateTime(x.to)}` },

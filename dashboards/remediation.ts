@@ -150,7 +150,7 @@ ORDER BY state_now = 'awaiting_approval' DESC, updated_at DESC LIMIT 200`,
         columns: ['proposed_at', 'updated_at', 'cluster', 'kind', 'state', 'actor', 'reason', 'incident', 'id'],
       }),
       table({
-        title: 'Escalations',
+        title: 'Escalation log',
         w: 24,
         h: 8,
         sql: `SELECT ts, cluster, detector, subject, severity, reason, actor, incident_id
