@@ -9,7 +9,10 @@ export function createKafka(config: KafkaConfig, log: Logger): Kafka {
   const logCreator = () => (entry: LogEntry) => {
     const { message, ...rest } = entry.log;
     const fields = { kafka: entry.namespace, ...rest };
-    if (entry.level <= logLevel.WARN) log.warn(fields, message);
+    // Error responses (coordinator loading, leader moved) are retried by kafkajs; and the retry
+    // limit notice is expected: after a failed send the producer is replaced, not retried.
+    const routine = /^Response |^Limiting retries for the idempotent producer/.test(String(message));
+    if (entry.level <= logLevel.WARN && !routine) log.warn(fields, message);
     else log.debug(fields, message);
   };
   return new Kafka({

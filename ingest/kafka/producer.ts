@@ -5,7 +5,7 @@
 //
 // Requests that arrive while a send is in flight are coalesced into the next send (an idempotent
 // producer allows one request in flight), so many agents cost few round trips.
-import type { Kafka, Message, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { TelemetrySink } from '../../app/context.ts';
 import type { Component } from '../../core/component.ts';
@@ -56,6 +56,8 @@ export class KafkaTelemetryProducer implements Component, TelemetrySink {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // Messages carry an explicit partition (partitioning.ts); this only silences kafkajs's notice.
+      createPartitioner: Partitioners.DefaultPartitioner,
       // Bounded so a dead broker turns into a 503 well within publishTimeoutMs.
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
     });

@@ -1,10 +1,14 @@
 // Makes sure the telemetry topic exists before anything is published or consumed, and reports how
 // many partitions it really has (ownership hashes clusters over that number, not the configured one,
 // when the topic was made by someone else).
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../../core/config/schema.ts';
 import { MAX_PARTITIONS } from './message.ts';
+
+// kafkajs's ConfigResourceTypes.TOPIC; the enum is not a named export Node's ESM loader can see in
+// this CommonJS package, and the protocol value is fixed.
+const TOPIC_RESOURCE = 2;
 
 export async function ensureTopic(admin: Admin, config: KafkaConfig, maxMessageBytes: number, log: Logger): Promise<number> {
   const existing = await admin.listTopics();
@@ -30,7 +34,7 @@ export async function ensureTopic(admin: Admin, config: KafkaConfig, maxMessageB
   if (partitions > MAX_PARTITIONS) throw new Error(`topic ${config.topic} has ${partitions} partitions; Whistle supports at most ${MAX_PARTITIONS}`);
   if (partitions !== config.partitions) log.warn({ topic: config.topic, partitions, configured: config.partitions }, 'the topic has a different partition count than configured; using the topic\'s');
   try {
-    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: config.topic, configNames: ['max.message.bytes'] }] });
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC_RESOURCE, name: config.topic, configNames: ['max.message.bytes'] }] });
     const value = Number(described.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue);
     if (Number.isFinite(value) && value < maxMessageBytes) {
       log.warn({ topic: config.topic, maxMessageBytes: value, wanted: maxMessageBytes }, 'the topic accepts smaller messages than one full agent batch; large batches will be refused (503)');
