@@ -35,8 +35,8 @@ export interface LatestRow {
   ts: number;
   /** Most recent timestamp at which the value was above 0 (probes: last success) within the window, else null. */
   lastNonZeroTs: number | null;
-  /** Samples of this series within the window. */
-  samples: number;
+  /** The oldest sample of this series seen within the window (epoch ms): how long it has been reported. */
+  firstTs: number;
 }
 
 export interface SeriesQuery extends LabelFilter {

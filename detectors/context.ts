@@ -93,8 +93,16 @@ interface SeriesState {
  * Telemetry of one cluster. The engine keeps one per cluster for the life of the process (series
  * buckets live here) and hands detectors a view bound to the tick's time (`at(now)`).
  */
+interface LatestState {
+  /** The `now` of the previous read: samples up to it (minus the lateness) have been seen. */
+  wm: number;
+  entries: Map<string, LatestRow>;
+  lock: Promise<unknown>;
+}
+
 export class SqlTelemetry {
   private readonly seriesStates = new Map<string, SeriesState>();
+  private readonly latestStates = new Map<string, LatestState>();
   private readonly opts: TelemetryOptions;
 
   constructor(
@@ -114,27 +122,73 @@ export class SqlTelemetry {
     };
   }
 
+  /**
+   * Incremental like `series`: the newest row per series is kept between ticks, and each call reads
+   * only what arrived since the previous one (from `latenessMs` before it, for samples in flight).
+   * The first call for a query reads its whole window.
+   */
   async latest(now: number, q: LatestQuery): Promise<LatestRow[]> {
-    const params: Params = { cluster: this.cluster, names: [...q.names], from: now - q.windowMs, to: now };
-    const lv = q.labelKeys ? labelArraySql(q.labelKeys, params) : 'labels';
-    const rows = await this.store.query<{ node: string; name: string; lv: unknown; v: number; last_ts: string; up_ts: string; ups: string; n: string }>(
-      `SELECT node, name, ${lv} AS lv, argMax(value, ts) AS v, toUnixTimestamp64Milli(max(ts)) AS last_ts,
-              toUnixTimestamp64Milli(maxIf(ts, value > 0)) AS up_ts, countIf(value > 0) AS ups, count() AS n
-       FROM samples
-       WHERE cluster = {cluster:String} AND name IN {names:Array(String)}
-         AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts <= fromUnixTimestamp64Milli({to:Int64})${filterSql(q, params)}
-       GROUP BY node, name, lv`,
-      params,
-    );
-    return rows.map((r) => ({
-      node: r.node,
-      name: r.name,
-      labels: labelsOf(q.labelKeys, r.lv),
-      value: Number(r.v),
-      ts: Number(r.last_ts),
-      lastNonZeroTs: Number(r.ups) > 0 ? Number(r.up_ts) : null,
-      samples: Number(r.n),
-    }));
+    const key = JSON.stringify([q.names, q.labelKeys ?? null, q.windowMs, q.match ?? {}, q.exclude ?? {}]);
+    let st = this.latestStates.get(key);
+    if (!st) {
+      st = { wm: Number.NEGATIVE_INFINITY, entries: new Map(), lock: Promise.resolve() };
+      this.latestStates.set(key, st);
+    }
+    const state = st;
+    const run = state.lock.then(() => this.latestLocked(now, q, state));
+    state.lock = run.catch(() => {});
+    return run;
+  }
+
+  private async latestLocked(now: number, q: LatestQuery, st: LatestState): Promise<LatestRow[]> {
+    const windowStart = now - q.windowMs;
+    const from = Math.max(windowStart, st.wm - this.opts.latenessMs);
+    if (from <= now) {
+      const params: Params = { cluster: this.cluster, names: [...q.names], from, to: now };
+      // Named labels: group by a hash of their values (cheaper than grouping by the array itself).
+      const [lv, group] = q.labelKeys ? [`any(${labelArraySql(q.labelKeys, params)})`, `cityHash64(${labelArraySql(q.labelKeys, params)})`] : ['labels', 'labels'];
+      const rows = await this.store.query<{ node: string; name: string; lv: unknown; v: number; last_ts: string; first_ts: string; up_ts: string; ups: string }>(
+        `SELECT node, name, ${lv} AS lv, argMax(value, ts) AS v, toUnixTimestamp64Milli(max(ts)) AS last_ts, toUnixTimestamp64Milli(min(ts)) AS first_ts,
+                toUnixTimestamp64Milli(maxIf(ts, value > 0)) AS up_ts, countIf(value > 0) AS ups
+         FROM samples
+         WHERE cluster = {cluster:String} AND name IN {names:Array(String)}
+           AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts <= fromUnixTimestamp64Milli({to:Int64})${filterSql(q, params)}
+         GROUP BY node, name, ${group}`,
+        params,
+      );
+      for (const r of rows) {
+        const labels = labelsOf(q.labelKeys, r.lv);
+        const k = `${r.node}\u0000${r.name}\u0000${JSON.stringify(labels)}`;
+        const ts = Number(r.last_ts);
+        const up = Number(r.ups) > 0 ? Number(r.up_ts) : null;
+        const e = st.entries.get(k);
+        if (!e) {
+          st.entries.set(k, { node: r.node, name: r.name, labels, value: Number(r.v), ts, lastNonZeroTs: up, firstTs: Number(r.first_ts) });
+          continue;
+        }
+        if (ts >= e.ts) {
+          e.value = Number(r.v);
+          e.ts = ts;
+        }
+        if (up !== null && (e.lastNonZeroTs === null || up > e.lastNonZeroTs)) e.lastNonZeroTs = up;
+        e.firstTs = Math.min(e.firstTs, Number(r.first_ts));
+      }
+      st.wm = Math.max(st.wm, now);
+    }
+    const out: LatestRow[] = [];
+    for (const [k, e] of st.entries) {
+      if (e.ts < windowStart) {
+        st.entries.delete(k);
+        continue;
+      }
+      if (e.ts > now) continue;
+      out.push({
+        ...e,
+        lastNonZeroTs: e.lastNonZeroTs !== null && e.lastNonZeroTs >= windowStart ? e.lastNonZeroTs : null,
+        firstTs: Math.max(e.firstTs, windowStart),
+      });
+    }
+    return out;
   }
 
   async series(now: number, q: SeriesQuery): Promise<SeriesRow[]> {

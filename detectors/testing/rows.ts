@@ -6,7 +6,7 @@ export const MIN = 60_000;
 export const HOUR = 3_600_000;
 
 export function latest(node: string, name: string, value: number, labels: Record<string, string> = {}, extra: Partial<LatestRow> = {}): LatestRow {
-  return { node, name, value, labels, ts: NOW - 5_000, lastNonZeroTs: value > 0 ? NOW - 5_000 : null, samples: 10, ...extra };
+  return { node, name, value, labels, ts: NOW - 5_000, lastNonZeroTs: value > 0 ? NOW - 5_000 : null, firstTs: NOW - HOUR, ...extra };
 }
 
 /** A series of bucket means from (hoursAgo, value) pairs. */

@@ -10,9 +10,9 @@ export function kubeletDownFindings(cluster: string, now: number, probes: readon
   for (const p of probes) {
     if (p.name !== cfg.metric || (p.labels.probe ?? '') !== cfg.probeName) continue;
     if (p.value > 0 || now - p.ts > cfg.freshMs) continue;
-    const downFor = p.lastNonZeroTs !== null ? now - p.lastNonZeroTs : null;
-    if (downFor !== null ? downFor < cfg.forMs : p.samples < cfg.minFailedSamples) continue;
-    const since = downFor !== null ? `for ${humanDuration(downFor)}` : `for over ${humanDuration(cfg.lookbackMs)} (no success in the lookback)`;
+    const downFor = now - (p.lastNonZeroTs ?? p.firstTs);
+    if (downFor < cfg.forMs) continue;
+    const since = p.lastNonZeroTs !== null ? `for ${humanDuration(downFor)}` : `for ${humanDuration(downFor)} or more (no success in the last ${humanDuration(cfg.lookbackMs)})`;
     out.push(
       makeFinding(ID, cluster, now, {
         subject: p.node,
@@ -24,9 +24,8 @@ export function kubeletDownFindings(cluster: string, now: number, probes: readon
           probe: cfg.probeName,
           target: p.labels.target ?? null,
           lastSuccessAt: p.lastNonZeroTs !== null ? new Date(p.lastNonZeroTs).toISOString() : null,
-          downSeconds: downFor !== null ? Math.round(downFor / 1000) : null,
+          downSeconds: Math.round(downFor / 1000),
           lastProbeAt: new Date(p.ts).toISOString(),
-          failedSamplesInLookback: p.lastNonZeroTs === null ? p.samples : undefined,
         },
       }),
     );

@@ -19,11 +19,13 @@ describe('kubelet-down', () => {
     expect(f[0]!.evidence).toMatchObject({ downSeconds: 120, probe: 'kubelet' });
   });
 
-  it('without any success in the lookback needs a few failed samples', () => {
-    const one = latest('n', 'probe_http_up', 0, probe, { lastNonZeroTs: null, samples: 1 });
-    const many = latest('n', 'probe_http_up', 0, probe, { lastNonZeroTs: null, samples: 5 });
-    expect(kubeletDownFindings('c1', NOW, [one], cfg)).toEqual([]);
-    expect(kubeletDownFindings('c1', NOW, [many], cfg)).toHaveLength(1);
+  it('without any success in the lookback, counts from when the probe was first reported', () => {
+    const fresh = latest('n', 'probe_http_up', 0, probe, { lastNonZeroTs: null, firstTs: NOW - 10_000 });
+    const long = latest('n', 'probe_http_up', 0, probe, { lastNonZeroTs: null, firstTs: NOW - 5 * MIN });
+    expect(kubeletDownFindings('c1', NOW, [fresh], cfg)).toEqual([]);
+    const f = kubeletDownFindings('c1', NOW, [long], cfg);
+    expect(f).toHaveLength(1);
+    expect(f[0]!.summary).toMatch(/for 5 min or more \(no success in the last 5 min\)/);
   });
 
   it('ignores stale probes and other probes', () => {
