@@ -111,6 +111,12 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'whistle-kube-bench-'));
   const t0 = Date.now();
   const cluster = await startKubeCluster({ log });
+  // Ctrl-C or a CI timeout must not leave the control plane running.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      void cluster.stop().finally(() => process.exit(130));
+    });
+  }
   try {
     log(`control plane up in ${((Date.now() - t0) / 1000).toFixed(1)} s (kubernetes ${cluster.versions.kubernetes}, etcd ${cluster.versions.etcd}, kwok ${cluster.versions.kwok})`);
     let t = Date.now();
