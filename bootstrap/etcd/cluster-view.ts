@@ -73,8 +73,8 @@ export class ClusterReader {
     private readonly agentGoneMs: number,
   ) {}
 
-  agentAlive(c: EtcdClusterConfig, node: string): boolean {
-    return this.queue.agentAlive(c.cluster, node, this.agentGoneMs);
+  agentAlive(c: EtcdClusterConfig, node: string, withinMs = this.agentGoneMs): boolean {
+    return this.queue.agentAlive(c.cluster, node, withinMs);
   }
 
   /** The view through one named node; throws a clear error when it cannot answer. */

@@ -111,7 +111,9 @@ export class EtcdMemberReplace implements IncidentListener {
     const lost = bad[0]!;
     const c = engine.cluster(inc.cluster);
     const lostNode = lost.node;
-    const sameNodeOk = lostNode !== null && this.o.cfg.etcdMemberReplace.preferSameNode && engine.reader.agentAlive(c, lostNode);
+    // An agent that is alive is long-polling right now (or was a moment ago): be strict here, a
+    // reset sent to a gone agent would only time out.
+    const sameNodeOk = lostNode !== null && this.o.cfg.etcdMemberReplace.preferSameNode && engine.reader.agentAlive(c, lostNode, 2_000);
     const memberNodes = new Set(info.members.map((m) => m.node));
     const spare = c.nodes.find((n) => !memberNodes.has(n.node) && n.role === 'spare' && engine.reader.agentAlive(c, n.node))
       ?? c.nodes.find((n) => !memberNodes.has(n.node) && engine.reader.agentAlive(c, n.node));

@@ -204,6 +204,16 @@ export class EtcdHarness {
     }
   }
 
+  /** The whole node dies: its agent stops polling and reporting, and its etcd is killed. */
+  async killNode(i: number): Promise<void> {
+    const a = this.agents[i]!;
+    if (a.telemetryTimer) clearInterval(a.telemetryTimer);
+    a.telemetryTimer = null;
+    await a.poller.stop();
+    a.alive = false;
+    this.killMember(i);
+  }
+
   /** TLS files of node i's client certificate, for test clients. */
   tls(i = 0) {
     const f = paths(this.agents[i]!.env);
