@@ -353,6 +353,12 @@ export class IncidentManager implements FindingSink, Component {
     return rec ? toView(rec) : undefined;
   }
 
+  /** The internal record of an incident held in memory (a copy). */
+  record(id: string): IncidentRecord | undefined {
+    const r = this.incidents.get(id);
+    return r ? { ...r, labels: { ...r.labels } } : undefined;
+  }
+
   /** Incidents held in memory: active ones and those resolved within the reopen window. */
   current(): IncidentRecord[] {
     return [...this.incidents.values()].map((r) => ({ ...r, labels: { ...r.labels } }));

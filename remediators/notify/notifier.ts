@@ -92,15 +92,21 @@ export class Notifier implements Component, IncidentListener {
 
   async onIncidentEvent(event: IncidentEvent): Promise<void> {
     if (this.stopped) return;
-    const rec = this.opts.manager.current().find((r) => r.id === event.incident.id);
-    if (rec) await this.exclusive(() => this.evaluate(rec));
+    await this.exclusive(async () => {
+      const rec = this.opts.manager.record(event.incident.id);
+      if (rec) await this.evaluate(rec);
+    });
   }
 
   /** Evaluates every incident the manager holds (group wait elapsed, repeat due, silence ended). */
   async evaluateAll(): Promise<void> {
     if (this.stopped) return;
     await this.exclusive(async () => {
-      for (const rec of this.opts.manager.current()) await this.evaluate(rec);
+      const current = this.opts.manager.current();
+      for (const rec of current) await this.evaluate(rec);
+      const keep = new Set(current.map((r) => r.id));
+      this.outbox.prune(keep);
+      for (const k of this.suppressedNoted) if (!keep.has(k.slice(0, k.indexOf('|')))) this.suppressedNoted.delete(k);
     });
   }
 

@@ -149,6 +149,18 @@ export class Outbox {
     return rows.map(({ ms, ...r }) => ({ ts: Number(ms), ...r, attempt: Number(r.attempt) }));
   }
 
+  /** Forgets the decision state of incidents outside `keep` with nothing pending (memory bound). */
+  prune(keep: Set<string>): void {
+    const pendingIds = new Set([...this.pending.values()].flatMap((q) => q.map((e) => e.incident.id)));
+    for (const [k, _] of this.state) {
+      const id = k.slice(0, k.lastIndexOf('|'));
+      if (!keep.has(id) && !pendingIds.has(id)) {
+        this.state.delete(k);
+        this.loadedIncidents.delete(id);
+      }
+    }
+  }
+
   private remember(e: OutboxEntry): void {
     const s = this.stateOf(e.incident.id, e.channel);
     s.keys.add(e.key);

@@ -78,6 +78,10 @@ describe('incidents API', () => {
     expect(shown.body.history.map((h) => h.kind)).toEqual(['opened', 'notification']);
     expect(shown.body.notifications).toEqual([expect.objectContaining({ channel: 'ops', status: 'delivered' })]);
 
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/whistle_notify_delivered_total\{channel="ops",kind="opened"\} 1/);
+    expect(metrics).toContain('whistle_notify_failures_total');
+    expect(metrics).toMatch(/whistle_incidents_open\{severity="critical"\} 1/);
     expect((await api('GET', '/v1/incidents/inc-missing')).status).toBe(404);
     expect((await api('GET', '/v1/incidents?severity=fatal')).status).toBe(400);
     expect((await api('GET', '/v1/incidents', undefined, null)).status).toBe(401);
