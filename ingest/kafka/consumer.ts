@@ -327,8 +327,13 @@ export class TelemetryConsumer implements Component {
     this.restartTimer = null;
     const c = this.consumer;
     this.consumer = null;
-    // kafkajs waits for the batch in progress (which waits for its rows to be written) before leaving.
-    if (c) await c.disconnect();
+    // kafkajs waits for the batch in progress (which waits for its rows to be written) before leaving
+    // the group. With the broker gone, leaving retries for a while: bounded, since anything not
+    // committed is simply read again by the next owner.
+    if (c) {
+      const left = await Promise.race([c.disconnect().then(() => true), sleep(8000).then(() => false)]);
+      if (!left) this.opts.log.warn('the telemetry consumer did not leave its group within 8 s (broker unreachable?); stopping anyway');
+    }
     this.setAssignment([]);
   }
 }
