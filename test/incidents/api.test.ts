@@ -159,6 +159,14 @@ describe('incidents API', () => {
     try {
       await incidentsCommand().parseAsync(['--server', url, '--token', OPERATOR, '--cluster', 'prod-1'], { from: 'user' });
       expect(out.join('\n')).toMatch(/node-1 +critical +open/);
+      const id = /^(inc-\S+) .* node-1 /m.exec(out.join('\n'))?.[1];
+      out.length = 0;
+      await incidentsCommand().parseAsync(['show', id!, '--server', url, '--token', OPERATOR], { from: 'user' });
+      const shown = out.join('\n');
+      expect(shown).toContain(`${id}  [critical] open`);
+      expect(shown).toMatch(/History[\s\S]*opened[\s\S]*notification/);
+      expect(shown).toMatch(/Notifications[\s\S]*ops +opened +delivered/);
+      expect(shown).toContain('usedPercent: 87');
       out.length = 0;
       await silencesCommand().parseAsync(['create', '--server', url, '--token', OPERATOR, '-m', 'detector=low-disk', '-m', 'subject=~node-9.*', '--duration', '2h', '-c', 'testing'], { from: 'user' });
       const sid = /^(sil-\S+):/.exec(out.join('\n'))?.[1];
