@@ -1,7 +1,7 @@
 // Representative rows for the dashboard tests: agent telemetry (as agent/METRICS.md and the etcd
 // telemetry describe it) to post through the ingest API, and Kubernetes objects shaped by the
 // watchers' own encoders. Times are relative to `now` so every row falls in the tested range.
-import { toEventRow, toKubeRecord, toObjectRow, type KubeEventRow, type KubeObjectRow } from '../../ingest/kube/records.ts';
+import { toEventRow, toKubeRecord, toObjectRow, type KubeEventRow, type KubeObject, type KubeObjectRow } from '../../ingest/kube/records.ts';
 
 export interface PostedSample {
   name: string;
@@ -105,7 +105,7 @@ export function agentTicks(now: number, ticks = 30, opts: { etcd?: boolean } = {
 /** Nodes, pods, a deployment short of replicas and warning events, as the watchers write them. */
 export function kubeRows(cluster: string, now: number): { objects: KubeObjectRow[]; events: KubeEventRow[] } {
   const objects: KubeObjectRow[] = [];
-  const obj = (kind: string, o: Record<string, unknown> & { metadata: { name: string; namespace?: string; uid: string; resourceVersion: string } }, ts: number, deleted = false) =>
+  const obj = (kind: string, o: KubeObject, ts: number, deleted = false) =>
     objects.push(toObjectRow(toKubeRecord(cluster, kind, o, deleted, ts)));
   const cond = (type: string, status: string, reason = '') => ({ type, status, reason, message: '', lastTransitionTime: new Date(now - 30 * MIN).toISOString() });
   obj('Node', { metadata: { name: 'node-a', uid: 'n-a', resourceVersion: '100' }, spec: {}, status: { conditions: [cond('Ready', 'True', 'KubeletReady'), cond('DiskPressure', 'False')] } }, now - 20 * MIN);

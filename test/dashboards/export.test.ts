@@ -1,0 +1,95 @@
+// `whistle dashboards export`: one JSON file per dashboard plus Grafana provisioning files whose
+// datasource uid matches the dashboards' refs; connection taken from flags or a Whistle config.
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { CommanderError } from 'commander';
+import { dashboardsCommand } from '../../cli/commands/dashboards.ts';
+import { queryPanels, type Dashboard } from '../../dashboards/builder.ts';
+import { validateDashboard } from '../../dashboards/check.ts';
+import { buildAll } from '../../dashboards/index.ts';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'whistle-dash-export-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function runCli(args: string[]): Promise<{ out: string; err: string }> {
+  const cmd = dashboardsCommand();
+  const err: string[] = [];
+  for (const c of [cmd, ...cmd.commands]) c.exitOverride().configureOutput({ writeErr: (s) => err.push(s), writeOut: () => {} });
+  const out: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const warn = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  try {
+    await cmd.parseAsync(args, { from: 'user' });
+  } finally {
+    log.mockRestore();
+    warn.mockRestore();
+  }
+  return { out: out.join('\n'), err: err.join('') };
+}
+
+describe('whistle dashboards export', () => {
+  it('writes one JSON per dashboard and the provisioning files', async () => {
+    const out = tempDir();
+    const { out: printed } = await runCli(['export', '--out', out, '--url', 'https://clickhouse.example:8443', '--database', 'whistle_prod', '--username', 'grafana']);
+    expect(printed).toMatch(/wrote 8 files/);
+    const files = readdirSync(join(out, 'dashboards')).sort();
+    const built = buildAll();
+    expect(files).toEqual(built.map((d) => `${d.uid}.json`).sort());
+    for (const d of built) {
+      const written = JSON.parse(readFileSync(join(out, 'dashboards', `${d.uid}.json`), 'utf8')) as Dashboard;
+      expect(written).toEqual(JSON.parse(JSON.stringify(d)));
+      expect(written.schemaVersion).toBe(39);
+      expect(validateDashboard(written, 'whistle-clickhouse')).toEqual([]);
+      for (const p of queryPanels(written)) {
+        expect(p.targets![0]).toMatchObject({ editorType: 'sql', queryType: 'sql', datasource: { type: 'grafana-clickhouse-datasource', uid: 'whistle-clickhouse' } });
+      }
+    }
+    const dsYaml = readFileSync(join(out, 'provisioning', 'datasources', 'whistle-clickhouse.yaml'), 'utf8');
+    expect(parse(dsYaml)).toEqual({
+      apiVersion: 1,
+      datasources: [
+        {
+          name: 'Whistle ClickHouse',
+          type: 'grafana-clickhouse-datasource',
+          uid: 'whistle-clickhouse',
+          editable: true,
+          jsonData: { host: 'clickhouse.example', port: 8443, protocol: 'http', secure: true, username: 'grafana', defaultDatabase: 'whistle_prod' },
+          secureJsonData: { password: '$WHISTLE_CLICKHOUSE_PASSWORD' },
+        },
+      ],
+    });
+    const provider = parse(readFileSync(join(out, 'provisioning', 'dashboards', 'whistle.yaml'), 'utf8')) as { providers: { type: string; folder: string; options: { path: string } }[] };
+    expect(provider.providers[0]).toMatchObject({ type: 'file', folder: 'Whistle', options: { path: join(out, 'dashboards') } });
+  });
+
+  it('takes the connection from a Whistle config and never writes its password', async () => {
+    const out = tempDir();
+    const cfg = join(out, 'whistle.yaml');
+    writeFileSync(cfg, 'store:\n  kind: clickhouse\n  url: http://ch.internal:8123\n  username: whistle\n  password: s3cret-password\n  database: fleet\n');
+    await runCli(['export', '--out', out, '-c', cfg, '--datasource-uid', 'ch-main', '--dashboards-path', '/var/lib/grafana/dashboards/whistle']);
+    const dsText = readFileSync(join(out, 'provisioning', 'datasources', 'whistle-clickhouse.yaml'), 'utf8');
+    expect(dsText).not.toContain('s3cret-password');
+    const ds = (parse(dsText) as { datasources: Record<string, unknown>[] }).datasources[0]!;
+    expect(ds).toMatchObject({ uid: 'ch-main', jsonData: { host: 'ch.internal', port: 8123, protocol: 'http', secure: false, username: 'whistle', defaultDatabase: 'fleet' } });
+    const fleet = JSON.parse(readFileSync(join(out, 'dashboards', 'whistle-fleet.json'), 'utf8')) as Dashboard;
+    expect(validateDashboard(fleet, 'ch-main')).toEqual([]);
+    const provider = parse(readFileSync(join(out, 'provisioning', 'dashboards', 'whistle.yaml'), 'utf8')) as { providers: { options: { path: string } }[] };
+    expect(provider.providers[0]!.options.path).toBe('/var/lib/grafana/dashboards/whistle');
+  });
+
+  it('names the bad flag', async () => {
+    const out = tempDir();
+    await expect(runCli(['export', '--out', out, '--url', 'ftp://x'])).rejects.toThrow(CommanderError);
+    await expect(runCli(['export', '--out', out, '--datasource-uid', 'has space'])).rejects.toThrow(/--datasource-uid/);
+  });
+});
