@@ -49,12 +49,13 @@ export const etcdSchema = z
     verifyTimeoutMs: z.number().int().positive().default(60_000),
     clusters: z.array(etcdClusterSchema).default([]),
     /**
-     * Interim etcd-quorum detector (TODO: replaced by the detectors engine's `etcd-quorum`).
-     * A reporter's samples older than `staleAfterMs` are ignored.
+     * Interim runner of the detectors' `etcd-quorum` on a short tick (TODO: drop once the detector
+     * engine runs it fast enough for healing). Off by default so it never doubles the engine's
+     * reports. A reporter's samples older than `staleAfterMs` are ignored.
      */
     detector: z
       .strictObject({
-        enabled: z.boolean().default(true),
+        enabled: z.boolean().default(false),
         intervalMs: z.number().int().min(100).default(5_000),
         staleAfterMs: z.number().int().min(100).default(30_000),
       })

@@ -93,7 +93,7 @@ export class EtcdHarness {
         taskTimeoutMs: 30_000,
         agentGoneMs: 5_000,
         verifyTimeoutMs: 45_000,
-        detector: { intervalMs: 500, staleAfterMs: 5_000 },
+        detector: { enabled: true, intervalMs: 500, staleAfterMs: 5_000 },
         clusters: [
           {
             cluster: this.cluster,
