@@ -136,7 +136,17 @@ async function main(): Promise<void> {
     detectors: { tickMs: TICK_MS, concurrency: Number(process.env.BENCH_CONCURRENCY ?? 4), queries: { warmupChunkMs: 6 * 3_600_000 } },
   });
   const sink = new TimingSink();
-  const ext = detectorsExtension({ sink });
+  const queries = new Map<string, { n: number; ms: number; rows: number }>();
+  const ext = detectorsExtension({
+    sink,
+    onQuery: (label, ms, rows) => {
+      const q = queries.get(label) ?? { n: 0, ms: 0, rows: 0 };
+      q.n++;
+      q.ms += ms;
+      q.rows += rows;
+      queries.set(label, q);
+    },
+  });
   const whistle = await Whistle.create(config, { store, logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' }), extensions: [ext] });
   const engine = ext.engine!;
   const ticks: TickResult[] = [];
@@ -206,6 +216,11 @@ async function main(): Promise<void> {
   log(`nodes ${NODES}, cluster 1, tick every ${TICK_MS / 1000} s, ${steady.length} steady ticks (after the cold one)`);
   log(`tick cost: p50 ${pct(steady, 50).toFixed(0)} ms, p99 ${pct(steady, 99).toFixed(0)} ms, max ${(steady.at(-1) ?? 0).toFixed(0)} ms; cold first tick ${ticks[0]!.ms.toFixed(0)} ms`);
   log(`per detector (mean ms, concurrent): ${Object.entries(perDetector).map(([d, ms]) => `${d} ${ms.toFixed(0)}`).join(', ')}`);
+  log(
+    `queries (mean ms / rows returned, cold tick included): ${[...queries]
+      .map(([l, q]) => `${l} ${(q.ms / q.n).toFixed(0)}ms/${Math.round(q.rows / q.n)}`)
+      .join(', ')}`,
+  );
   log(`detect delay (accepted -> finding), ${delays.length}/${faults.length} faults: p50 ${pct(delays, 50).toFixed(0)} ms, p99 ${pct(delays, 99).toFixed(0)} ms, max ${(delays.at(-1) ?? 0).toFixed(0)} ms (bound: one tick + 1 s = ${TICK_MS + 1000} ms)`);
   console.log(
     JSON.stringify({

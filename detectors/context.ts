@@ -18,9 +18,16 @@ export interface TelemetryOptions {
   latenessMs: number;
   /** How much older history each call loads while a series window is still warming up. */
   warmupChunkMs: number;
+  /**
+   * New samples are folded into trend buckets at most this often (and whenever a bucket closes):
+   * only closed buckets are returned, so folding every tick would only cost more.
+   */
+  foldEveryMs: number;
+  /** Called after every query (benchmarks: where a tick's time goes). */
+  onQuery?: (label: string, ms: number, rows: number) => void;
 }
 
-const DEFAULTS: TelemetryOptions = { latenessMs: 30_000, warmupChunkMs: 30 * 60_000 };
+const DEFAULTS: TelemetryOptions = { latenessMs: 30_000, warmupChunkMs: 30 * 60_000, foldEveryMs: 60_000 };
 
 /** SQL fragments for a label filter; parameter names are generated, values are bound. */
 function filterSql(f: LabelFilter, params: Params): string {
@@ -147,7 +154,8 @@ export class SqlTelemetry {
       const params: Params = { cluster: this.cluster, names: [...q.names], from, to: now };
       // Named labels: group by a hash of their values (cheaper than grouping by the array itself).
       const [lv, group] = q.labelKeys ? [`any(${labelArraySql(q.labelKeys, params)})`, `cityHash64(${labelArraySql(q.labelKeys, params)})`] : ['labels', 'labels'];
-      const rows = await this.store.query<{ node: string; name: string; lv: unknown; v: number; last_ts: string; first_ts: string; up_ts: string; ups: string }>(
+      const rows = await this.run<{ node: string; name: string; lv: unknown; v: number; last_ts: string; first_ts: string; up_ts: string; ups: string }>(
+        `latest:${q.names[0]}`,
         `SELECT node, name, ${lv} AS lv, argMax(value, ts) AS v, toUnixTimestamp64Milli(max(ts)) AS last_ts, toUnixTimestamp64Milli(min(ts)) AS first_ts,
                 toUnixTimestamp64Milli(maxIf(ts, value > 0)) AS up_ts, countIf(value > 0) AS ups
          FROM samples
@@ -209,7 +217,8 @@ export class SqlTelemetry {
 
   private async seriesLocked(now: number, to: number, q: SeriesQuery, st: SeriesState): Promise<SeriesRow[]> {
     const windowStart = now - q.windowMs;
-    if (to > st.wm) {
+    const bucketClosed = Math.floor(to / q.bucketMs) > Math.floor(st.wm / q.bucketMs);
+    if (to > st.wm && (bucketClosed || to - st.wm >= this.opts.foldEveryMs)) {
       await this.fold(q, st, st.wm, to);
       st.wm = to;
     }
@@ -248,7 +257,8 @@ export class SqlTelemetry {
 
   private async fold(q: SeriesQuery, st: SeriesState, from: number, to: number): Promise<void> {
     const params: Params = { cluster: this.cluster, names: [...q.names], bucket: q.bucketMs, from, to };
-    const rows = await this.store.query<{ node: string; name: string; lv: string[]; b: string; s: number; c: string }>(
+    const rows = await this.run<{ node: string; name: string; lv: string[]; b: string; s: number; c: string }>(
+      `series:${q.names[0]}`,
       `SELECT node, name, ${labelArraySql(q.labelKeys, params)} AS lv,
               intDiv(toUnixTimestamp64Milli(ts), {bucket:Int64}) AS b, sum(value) AS s, count() AS c
        FROM samples
@@ -281,12 +291,12 @@ export class SqlTelemetry {
        WHERE cluster = {cluster:String} AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts <= fromUnixTimestamp64Milli({to:Int64})${extra}
        GROUP BY node`;
     if (q.recentMs > 0) {
-      const recent = await this.store.query<{ node: string; last_ts: string }>(sql(''), { cluster: this.cluster, from: now - q.recentMs, to: now });
+      const recent = await this.run<{ node: string; last_ts: string }>('lastSeen', sql(''), { cluster: this.cluster, from: now - q.recentMs, to: now });
       for (const r of recent) out.set(r.node, Number(r.last_ts));
     }
     const missing = (q.olderFor ?? []).filter((n) => !out.has(n));
     if (missing.length > 0 && q.lookbackMs > q.recentMs) {
-      const older = await this.store.query<{ node: string; last_ts: string }>(sql(' AND node IN {nodes:Array(String)}'), {
+      const older = await this.run<{ node: string; last_ts: string }>('lastSeen:older', sql(' AND node IN {nodes:Array(String)}'), {
         cluster: this.cluster,
         nodes: missing,
         from: now - q.lookbackMs,
@@ -295,6 +305,13 @@ export class SqlTelemetry {
       for (const r of older) out.set(r.node, Number(r.last_ts));
     }
     return out;
+  }
+
+  private async run<T>(label: string, sql: string, params: Params): Promise<T[]> {
+    const started = performance.now();
+    const rows = await this.store.query<T>(sql, params);
+    this.opts.onQuery?.(label, performance.now() - started, rows.length);
+    return rows;
   }
 
   async sql<T>(sql: string, params: Params = {}): Promise<T[]> {

@@ -30,6 +30,8 @@ export interface EngineOptions {
   nodes: { list(cluster?: string): RegisteredNode[] };
   clusterState?: ClusterStateReader;
   now?: () => number;
+  /** Called after every telemetry query (benchmarks). */
+  onQuery?: (label: string, ms: number, rows: number) => void;
 }
 
 export type RunOutcome = 'ok' | DetectorErrorReason;
@@ -129,7 +131,7 @@ export class DetectorEngine implements Component {
     for (const cluster of this.clusters()) {
       let tel = this.telemetry.get(cluster);
       if (!tel) {
-        tel = new SqlTelemetry(this.opts.store, cluster, this.opts.config.queries);
+        tel = new SqlTelemetry(this.opts.store, cluster, { ...this.opts.config.queries, onQuery: this.opts.onQuery });
         this.telemetry.set(cluster, tel);
       }
       const nodes: RegisteredNodeInfo[] = allNodes

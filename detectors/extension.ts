@@ -23,6 +23,8 @@ export interface DetectorsExtensionOptions {
   /** Detectors besides the built-ins and the configured modules (tests). Settings from `plugins.<id>`. */
   extraDetectors?: Detector[];
   now?: () => number;
+  /** Called after every telemetry query (benchmarks). */
+  onQuery?: (label: string, ms: number, rows: number) => void;
 }
 
 /** The latest verdict of each (cluster, detector), served at GET /v1/findings. */
@@ -64,6 +66,7 @@ export function detectorsExtension(opts: DetectorsExtensionOptions = {}): Extens
         nodes: ctx.nodes,
         clusterState: opts.clusterState ?? new KubeTablesClusterState(ctx.store),
         now: opts.now,
+        onQuery: opts.onQuery,
       });
       ext.engine = engine;
       ext.findings = findings;
