@@ -73,6 +73,7 @@ export class IncidentManager implements FindingSink, Component {
   private readonly incidents = new Map<string, IncidentRecord>();
   private readonly byFingerprint = new Map<string, string>();
   private readonly listeners = new Set<IncidentListener>();
+  private readonly historyListeners = new Set<(incidentId: string, seq: number, entry: HistoryInput) => void>();
   private lock: Promise<unknown> = Promise.resolve();
   private emitting: Promise<void> = Promise.resolve();
   private loaded = false;
@@ -327,7 +328,17 @@ export class IncidentManager implements FindingSink, Component {
         } satisfies LogRow,
       ]);
       if (rec) rec.seq = seq;
+      for (const l of this.historyListeners) l(id, seq, entry);
     });
+  }
+
+  /**
+   * Hears every history line added through appendHistory (remediators' actions), after it is
+   * durable. The notifier uses it to post "what happens next" to Slack threads and tickets.
+   */
+  onHistory(listener: (incidentId: string, seq: number, entry: HistoryInput) => void): () => void {
+    this.historyListeners.add(listener);
+    return () => this.historyListeners.delete(listener);
   }
 
   private async nextSeqFromStore(id: string): Promise<number> {

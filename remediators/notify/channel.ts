@@ -3,7 +3,8 @@
 // channel gets them the same way.
 import type { IncidentView } from '../../core/pipeline.ts';
 
-export type DeliveryKind = 'opened' | 'updated' | 'repeat' | 'resolved' | 'escalation';
+/** `note`: a line from the incident's history (a remediator's action) for channels that take them. */
+export type DeliveryKind = 'opened' | 'updated' | 'repeat' | 'resolved' | 'escalation' | 'note';
 
 export interface Delivery {
   /** Deterministic outbox key: the same notification is never enqueued twice. */
@@ -29,9 +30,11 @@ export interface DeliveryResult {
 export interface Channel {
   readonly id: string;
   readonly type: 'slack' | 'email' | 'jira';
+  /** Whether history lines (remediators' actions) are worth a delivery here (a thread reply, a comment). */
+  readonly takesNotes: boolean;
   /** First notification for an incident. */
   send(d: Delivery): Promise<DeliveryResult>;
-  /** A change, a reminder (kind "repeat") or an escalation. */
+  /** A change, a reminder (kind "repeat"), an escalation or a note. */
   update(d: Delivery): Promise<DeliveryResult>;
   /** The incident resolved. */
   resolve(d: Delivery): Promise<DeliveryResult>;

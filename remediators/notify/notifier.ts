@@ -69,7 +69,17 @@ export class Notifier implements Component, IncidentListener {
     this.started = true;
     await this.opts.manager.load();
     await this.outbox.load(this.opts.manager.current().map((i) => i.id));
-    this.unsubscribe = this.opts.manager.subscribe(this);
+    const unsubscribe = this.opts.manager.subscribe(this);
+    const unHistory = this.opts.manager.onHistory((id, seq, entry) => {
+      if (entry.actor === 'notifier' || this.stopped) return;
+      void this.exclusive(() => this.note(id, seq, `${entry.actor ?? 'whistle'}: ${entry.message}`)).catch((err: Error) =>
+        this.opts.log.error({ err: err.message, incident: id }, 'queuing a history note failed'),
+      );
+    });
+    this.unsubscribe = () => {
+      unsubscribe();
+      unHistory();
+    };
     for (const id of this.channels.keys()) this.workers.push(this.work(id));
     // Catch up on anything decided-but-missing from before a restart, then keep timing on a tick.
     await this.evaluateAll();
@@ -192,6 +202,18 @@ export class Notifier implements Component, IncidentListener {
         continue;
       }
       await this.enqueue(t.channel, want.kind, toView(rec), rec.revision, want.key, want.note);
+    }
+  }
+
+  /** A remediator's history line goes where the incident was already announced (thread, ticket). */
+  private async note(incidentId: string, seq: number, text: string): Promise<void> {
+    const rec = this.opts.manager.record(incidentId);
+    if (!rec || this.opts.manager.isSuppressed(rec)) return;
+    await this.outbox.loadIncidents([rec.id]);
+    for (const t of this.router.route(rec)) {
+      const channel = this.channels.get(t.channel);
+      if (!channel?.takesNotes || !this.outbox.has(rec.id, t.channel, `${rec.id}|${t.channel}|opened`)) continue;
+      await this.enqueue(t.channel, 'note', toView(rec), rec.revision, `${rec.id}|${t.channel}|note|${seq}`, text);
     }
   }
 

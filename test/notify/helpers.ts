@@ -60,6 +60,7 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
  */
 export class RecordingChannel implements Channel {
   readonly type = 'slack' as const;
+  readonly takesNotes = true;
   readonly received: { kind: string; subject: string; incident: string }[] = [];
   /** Throw for deliveries this returns true for. */
   failWhen: (d: Delivery) => boolean = () => false;

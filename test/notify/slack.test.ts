@@ -66,6 +66,9 @@ describe('Slack channel', () => {
     expect(msg.edits).toBeGreaterThanOrEqual(2);
     expect(JSON.stringify(msg.blocks)).toContain('remediating');
     expect(slack.replies(msg.ts).map((r) => r.text).join('\n')).toMatch(/pruning unused images/);
+    // What the remediator does next goes to the thread as well.
+    await stack.manager.appendHistory(id, { kind: 'action', message: 'removed 12 unused images, freed 9.5 GiB', actor: 'disk-remediator' });
+    await eventually(() => slack.replies(msg.ts).some((r) => r.text.includes('disk-remediator: removed 12 unused images')), 'action in the thread');
 
     // Resolves: the message is rewritten as resolved and the thread says so.
     const t3 = t2 + 10 * MIN;
@@ -78,7 +81,7 @@ describe('Slack channel', () => {
     expect(await metricValue(stack.registry, 'whistle_notify_delivered_total', { channel: 'ops-slack', kind: 'resolved' })).toBe(1);
     const delivered = async () => (await stack.manager.show(id)).history.filter((h) => h.kind === 'notification').map((h) => h.detail.kind);
     await eventually(async () => (await delivered()).includes('resolved'), 'resolve delivery in history');
-    expect(await delivered()).toEqual(['opened', 'updated', 'updated', 'resolved']);
+    expect(await delivered()).toEqual(['opened', 'updated', 'updated', 'note', 'resolved']);
   });
 
   it('honours 429 Retry-After: the call is repeated after the wait and the message is posted once', async () => {

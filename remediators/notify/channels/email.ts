@@ -13,6 +13,8 @@ function htmlEscape(s: string): string {
 
 export class EmailChannel implements Channel {
   readonly type = 'email' as const;
+  /** One email per remediation step would be noise: mail gets transitions only. */
+  readonly takesNotes = false;
   readonly id: string;
   private readonly transport: Transporter;
 

@@ -20,6 +20,7 @@ export function ticketLabel(incidentId: string): string {
 
 export class JiraChannel implements Channel {
   readonly type = 'jira' as const;
+  readonly takesNotes = true;
   readonly id: string;
   private readonly auth: string;
   private readonly base: string;
@@ -42,9 +43,14 @@ export class JiraChannel implements Channel {
     if (d.kind === 'repeat') return { ref: d.ref };
     const existed = d.ref ?? (await this.recordedKey(d.incident.id));
     const key = existed ?? (await this.ensureTicket(d.incident, d));
-    const body = d.kind === 'escalation' ? `Escalated by Whistle's remediation.\n\nPlan:\n${d.plan ?? ''}\n\n${d.link}` : `${d.note ?? 'Incident changed'}\n\n${textBody(d.incident, d.link)}`;
+    const body =
+      d.kind === 'escalation'
+        ? `Escalated by Whistle's remediation.\n\nPlan:\n${d.plan ?? ''}\n\n${d.link}`
+        : d.kind === 'note'
+          ? (d.note ?? '')
+          : `${d.note ?? 'Incident changed'}\n\n${textBody(d.incident, d.link)}`;
     // A fresh ticket already carries the incident's current text; comment only on what is new.
-    if (existed || d.kind === 'escalation') await this.request('POST', `/rest/api/2/issue/${encodeURIComponent(key)}/comment`, { body });
+    if (existed || d.kind === 'escalation' || d.kind === 'note') await this.request('POST', `/rest/api/2/issue/${encodeURIComponent(key)}/comment`, { body });
     return { ref: key };
   }
 

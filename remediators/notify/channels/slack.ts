@@ -65,6 +65,7 @@ export interface SlackChannelDeps {
 
 export class SlackChannel implements Channel {
   readonly type = 'slack' as const;
+  readonly takesNotes = true;
   readonly id: string;
   private readonly client: WebClient;
 
@@ -97,7 +98,7 @@ export class SlackChannel implements Channel {
   async update(d: Delivery): Promise<DeliveryResult> {
     const target = this.target(d);
     if (!target) return this.send(d); // never posted (e.g. a route added later): post it now
-    if (d.kind !== 'repeat') await this.rewrite(target, d);
+    if (d.kind !== 'repeat' && d.kind !== 'note') await this.rewrite(target, d);
     await this.reply(target, this.threadText(d));
     return { ref: d.ref };
   }
@@ -133,6 +134,8 @@ export class SlackChannel implements Channel {
         return `:hourglass: Still ${i.state} since ${iso(i.openedAt)}: ${i.summary}`;
       case 'escalation':
         return `:rotating_light: Escalated: ${d.plan ?? i.summary}`;
+      case 'note':
+        return `:wrench: ${d.note ?? ''}`;
       default:
         return `:arrows_counterclockwise: ${d.note ?? `now ${i.state}, severity ${i.severity}`}`;
     }
