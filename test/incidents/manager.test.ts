@@ -178,4 +178,32 @@ describe('IncidentManager', () => {
     expect(second.events.map((e) => [e.kind, e.incident.id])).toEqual([['resolved', id]]);
     await second.m.stop();
   });
+
+  it('silences and maintenance windows apply in their time range and expire on their own', async () => {
+    const { m } = manager();
+    await m.start();
+    const t = c.advance(60 * MIN);
+    await m.report(report(t, [finding({ subject: 'node-sil', labels: { node: 'node-sil', pool: 'gpu' } }, t), finding({ subject: 'node-other' }, t)]));
+    const sil = m.current().find((i) => i.subject === 'node-sil')!;
+    const other = m.current().find((i) => i.subject === 'node-other')!;
+    const s1 = await m.suppressions.createSilence({ matchers: [{ name: 'pool', value: 'gpu' }, { name: 'severity', value: 'critical', negate: true }], endsAt: t + 10 * MIN, comment: 'gpu pool rebuild', createdBy: 'alice' });
+    expect(m.suppressedBy(sil.id)).toEqual({ kind: 'silence', id: s1.id, comment: 'gpu pool rebuild' });
+    expect(m.isSuppressed(other.id)).toBe(false);
+    const w = await m.suppressions.createMaintenance({ cluster: 'prod-1', startsAt: t + 20 * MIN, endsAt: t + 30 * MIN, comment: 'upgrade', createdBy: 'bob' });
+    c.set(t + 11 * MIN); // the silence ended by itself; the window has not started
+    expect(m.isSuppressed(sil.id)).toBe(false);
+    expect(m.isSuppressed(other.id)).toBe(false);
+    c.set(t + 25 * MIN);
+    expect(m.suppressedBy(other.id)).toMatchObject({ kind: 'maintenance', id: w.id });
+    c.set(t + 31 * MIN);
+    expect(m.isSuppressed(other.id)).toBe(false);
+    // Listed from the store by a fresh manager (another replica or after a restart).
+    const { m: m2 } = manager();
+    await m2.start();
+    expect(m2.suppressions.listSilences().map((x) => x.id)).toContain(s1.id);
+    expect(m2.suppressions.listSilences({ activeOnly: true }).map((x) => x.id)).not.toContain(s1.id);
+    expect(m2.suppressions.listMaintenance({ cluster: 'prod-1' }).map((x) => x.id)).toContain(w.id);
+    await m2.stop();
+    await m.stop();
+  });
 });
