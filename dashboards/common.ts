@@ -46,6 +46,9 @@ export function silentVariable() {
 /**
  * Registered agents with their current registration (latest `version`) and last sample (looked up
  * over the last 7 days), classified as reporting / silent / never reported / pending / revoked.
+ * The last sample is the agent's last tick: its self-metric `whistle_agent_spool_batches` is sent
+ * with every tick, and reading one metric uses the samples key (cluster, name, node, ts) instead
+ * of scanning every sample of the week.
  * Columns: cluster, node, status, agent_version, address, registered_at, last_sample, silent_for_s, health.
  */
 export const NODE_HEALTH = `SELECT n.cluster AS cluster, n.node AS node, n.status_now AS status, n.agent_version_now AS agent_version,
@@ -62,7 +65,7 @@ FROM (
 ) AS n
 LEFT JOIN (
   SELECT cluster, node, max(ts) AS last_sample FROM samples
-  WHERE ts >= now64(3) - INTERVAL 7 DAY AND ${CLUSTER} GROUP BY cluster, node
+  WHERE name = 'whistle_agent_spool_batches' AND ts >= now64(3) - INTERVAL 7 DAY AND ${CLUSTER} GROUP BY cluster, node
 ) AS s ON s.cluster = n.cluster AND s.node = n.node`;
 
 /**

@@ -1,10 +1,10 @@
 // Fleet overview: which clusters and agents Whistle knows, which of them report, which went
 // silent and when each was last seen; data flowing in; the fullest filesystems across the fleet.
-// Tables: nodes, samples, incident_log.
+// Tables: nodes, samples, incident_log, audit_log.
 import { bargauge, dashboard, linkColumn, row, stat, steps, table, timeseries, unitColumn, type Dashboard, type DataSourceRef } from './builder.ts';
 import { CLUSTER, NODE_HEALTH, NODE_LINK_URL, clusterVariable, counterIncrease, incidentsNow, ORDERED_VALUES, silentVariable } from './common.ts';
 
-export const FLEET_TABLES = ['nodes', 'samples', 'incident_log'];
+export const FLEET_TABLES = ['nodes', 'samples', 'incident_log', 'audit_log'];
 
 export function fleetDashboard(ds: DataSourceRef): Dashboard {
   const nodeLink = linkColumn('node', 'Node detail', NODE_LINK_URL);
@@ -145,6 +145,18 @@ FROM (
 GROUP BY cluster, node
 ORDER BY dropped + dead_letter DESC, spooled_now DESC, cluster, node`,
         columns: ['cluster', 'node', 'spooled_now', 'dropped', 'dead_letter', 'collector_errors'],
+      }),
+
+      table({
+        title: 'Operator actions (audit log)',
+        description: 'Who did what through the operator API in the range: registrations, authorizations, revocations, approvals, silences, Kubernetes proxy reads.',
+        w: 24,
+        h: 8,
+        sql: `SELECT ts, actor, action, cluster, subject, detail
+FROM audit_log
+WHERE $__timeFilter(ts) AND ${CLUSTER}
+ORDER BY ts DESC LIMIT 500`,
+        columns: ['ts', 'actor', 'action', 'cluster', 'subject', 'detail'],
       }),
 
       row('Filesystems'),

@@ -1,7 +1,7 @@
 // Incidents: what is open now (by severity, cluster, detector), how fast incidents are taken up
 // and resolved (MTTA / MTTR from the incident log), recent transitions, notifications sent and
 // failed, silences and maintenance windows.
-// Tables: incident_log, notify_outbox, notify_log, silences, maintenance_windows.
+// Tables: incident_log, notify_outbox, notify_log, tickets, silences, maintenance_windows.
 //
 // MTTA here: from `opened` to the first `state_changed` row, i.e. the first time Whistle or a
 // person took the incident up (remediating, awaiting approval, escalated). Incidents resolved
@@ -10,7 +10,7 @@
 import { bargauge, dashboard, queryVariable, row, stat, steps, table, timeseries, unitColumn, type Dashboard, type DataSourceRef } from './builder.ts';
 import { CLUSTER, clusterVariable, incidentsNow } from './common.ts';
 
-export const INCIDENT_TABLES = ['incident_log', 'notify_outbox', 'notify_log', 'silences', 'maintenance_windows'];
+export const INCIDENT_TABLES = ['incident_log', 'notify_outbox', 'notify_log', 'tickets', 'silences', 'maintenance_windows'];
 
 const DETECTOR = '$__conditionalAll(detector IN (${detector:singlequote}), $detector)';
 /** notify_* rows carry no cluster: filter through the incident log. */
@@ -260,6 +260,23 @@ LEFT JOIN (SELECT key, count() AS attempts, argMax(error, ts) AS last_error FROM
 WHERE o.key NOT IN (SELECT key FROM notify_log WHERE status = 'delivered') AND ${NOTIFY_CLUSTER}
 ORDER BY o.ts`,
         columns: ['decided_at', 'channel', 'kind', 'incident_id', 'waiting_s', 'attempts', 'last_error'],
+      }),
+
+      table({
+        title: 'Tickets',
+        description: 'One ticket per incident: the intent is recorded before the ticket exists (no key yet), the key after.',
+        w: 24,
+        h: 7,
+        sql: `SELECT t.first_at AS first_at, t.channel AS channel, t.ticket AS ticket, t.ticket_status AS status, i.subject AS subject,
+       i.state_now AS incident_state, t.incident_id AS incident_id
+FROM (
+  SELECT incident_id, channel, min(ts) AS first_at, argMax(ticket_key, ts) AS ticket, argMax(status, ts) AS ticket_status
+  FROM tickets GROUP BY incident_id, channel
+) AS t
+INNER JOIN (${incidentsNow(DETECTOR)}) AS i ON i.incident_id = t.incident_id
+WHERE $__timeFilter(t.first_at) OR i.state_now != 'resolved'
+ORDER BY t.first_at DESC LIMIT 200`,
+        columns: ['first_at', 'channel', 'ticket', 'status', 'subject', 'incident_state', 'incident_id'],
       }),
 
       row('Silences and maintenance'),

@@ -98,6 +98,12 @@ describe('dashboards on the real schema', () => {
       { ts: t(20), key: `${silent}/email/opened`, channel: 'email', incident_id: silent, kind: 'opened', status: 'failed', attempt: 2, ref: '', error: 'connection refused' },
     ]);
 
+    // The Jira channel records its ticket before and after creating it (remediators/notify/channels/jira.ts).
+    await store.insert('tickets', [
+      { ts: t(29), incident_id: silent, channel: 'jira', label: `whistle-${silent}`, ticket_key: '', status: 'creating' },
+      { ts: t(28), incident_id: silent, channel: 'jira', label: `whistle-${silent}`, ticket_key: 'OPS-42', status: 'created' },
+    ]);
+
     // Remediation (as remediators/policy/recorder.ts and approvals.ts, bootstrap/tasks/queue.ts and the etcd engine write them).
     const action = (ts: number, aid: string, state: string, dry: boolean, kind: string, reason: string) => ({
       ts,
@@ -216,6 +222,8 @@ describe('dashboards on the real schema', () => {
     const silent = rowsOf('whistle-fleet', 'Silent agents: who and since when');
     expect(silent.map((r) => [r.node, r.health])).toEqual([['node-b', 'silent']]);
     expect(Number(silent[0]!.silent_for_s)).toBeGreaterThanOrEqual(20 * 60);
+    const audit = rowsOf('whistle-fleet', 'Operator actions (audit log)').map((r) => `${String(r.action)} ${String(r.subject)}`);
+    expect(audit).toEqual(expect.arrayContaining(['node.authorize node-a', 'node.authorize node-b', 'node.register node-c']));
     const clusters = rowsOf('whistle-fleet', 'Clusters: agents and incidents');
     expect(clusters).toEqual([{ cluster: 'c1', registered: 2, reporting: 1, silent: 1, pending: 1, open_incidents: 3, critical_incidents: 2 }]);
   });
@@ -245,6 +253,7 @@ describe('dashboards on the real schema', () => {
     expect(single('whistle-incidents', 'Delivered')).toBe(1);
     expect(single('whistle-incidents', 'Failed attempts')).toBe(2);
     expect(single('whistle-incidents', 'Pending now')).toBe(2);
+    expect(rowsOf('whistle-incidents', 'Tickets')).toEqual([expect.objectContaining({ channel: 'jira', ticket: 'OPS-42', status: 'created', subject: 'node-b', incident_state: 'escalated' })]);
     expect(rowsOf('whistle-incidents', 'Pending notifications').find((r) => r.channel === 'email')).toMatchObject({ attempts: 2, last_error: 'connection refused' });
   });
 
