@@ -1,0 +1,104 @@
+// The remediation policy's gates, each recorded: dry run, max-unhealthy (TooManyUnhealthy), one
+// action at a time per target (SubjectBusy), rate limit per cluster, and escalation to a ticket when
+// the action fails or does not fix the problem.
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { IncidentView } from '../../core/pipeline.ts';
+import { remediationSchema } from '../../remediators/policy/config.ts';
+import { MinimalIncidents } from '../../remediators/policy/minimal-incidents.ts';
+import { RemediationPolicy, type RemediationRequest } from '../../remediators/policy/policy.ts';
+import { ActionRecorder } from '../../remediators/policy/recorder.ts';
+import type { Store } from '../../store/store.ts';
+import { RecordingTickets } from './harness.ts';
+
+function memoryStore(): Store & { rows: Record<string, unknown>[] } {
+  const rows: Record<string, unknown>[] = [];
+  return {
+    kind: 'chdb',
+    dialect: 'modern',
+    rows,
+    insert: async (_t, r) => void rows.push(...r),
+    insertJsonEachRow: async () => undefined,
+    query: async () => [],
+    command: async () => undefined,
+    ping: async () => true,
+    close: async () => undefined,
+  };
+}
+
+async function setup(cfg: Record<string, unknown> = {}) {
+  const store = memoryStore();
+  const incidents = new MinimalIncidents();
+  const tickets = new RecordingTickets();
+  const policy = new RemediationPolicy(remediationSchema.parse(cfg), new ActionRecorder(store), incidents, tickets, pino({ level: 'silent' }));
+  await incidents.report({
+    cluster: 'c1',
+    detector: 'etcd-quorum',
+    ts: Date.now(),
+    findings: [{ detector: 'etcd-quorum', cluster: 'c1', subject: 'quorum', severity: 'warning', summary: 's', evidence: {}, labels: {}, fingerprint: 'fp', ts: Date.now() }],
+  });
+  const incident = incidents.list()[0]!;
+  let acted = 0;
+  const req = (over: Partial<RemediationRequest> = {}): RemediationRequest => ({
+    incident: incident as IncidentView,
+    target: 'etcd/c1',
+    kind: 'etcd.member-replace',
+    unhealthy: 1,
+    total: 3,
+    plan: 'replace n2',
+    actor: 'test',
+    act: async () => void acted++,
+    verify: async () => true,
+    ...over,
+  });
+  return { store, incidents, tickets, policy, incident, req, acted: () => acted };
+}
+
+const states = (rows: Record<string, unknown>[]) => rows.map((r) => `${r.state}:${r.reason}`);
+
+describe('remediation policy', () => {
+  it('dry run records the plan and changes nothing', async () => {
+    const t = await setup({ dryRun: true });
+    expect(await t.policy.remediate(t.req())).toBe('dry_run');
+    expect(t.acted()).toBe(0);
+    expect(states(t.store.rows)).toEqual(['skipped:DryRun']);
+    expect(t.store.rows[0]!.dry_run).toBe(1);
+  });
+
+  it('too many unhealthy: does nothing and records TooManyUnhealthy', async () => {
+    const t = await setup({ maxUnhealthy: '40%' });
+    expect(await t.policy.remediate(t.req({ unhealthy: 2, total: 3 }))).toBe('too_many_unhealthy');
+    expect(t.acted()).toBe(0);
+    expect(states(t.store.rows)).toEqual(['skipped:TooManyUnhealthy']);
+  });
+
+  it('one action at a time per target', async () => {
+    const t = await setup();
+    let release!: () => void;
+    const first = t.policy.remediate(t.req({ act: () => new Promise<void>((r) => (release = r)) }));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(await t.policy.remediate(t.req())).toBe('busy');
+    release();
+    expect(await first).toBe('succeeded');
+    expect(states(t.store.rows)).toEqual(expect.arrayContaining(['skipped:SubjectBusy', 'started:remediating', 'succeeded:verified']));
+  });
+
+  it('rate limit per cluster', async () => {
+    const t = await setup({ rateLimit: { maxActions: 2, windowS: 600 } });
+    expect(await t.policy.remediate(t.req())).toBe('succeeded');
+    expect(await t.policy.remediate(t.req())).toBe('succeeded');
+    expect(await t.policy.remediate(t.req())).toBe('rate_limited');
+    expect(t.acted()).toBe(2);
+  });
+
+  it('escalates to a ticket when the action fails or does not fix it', async () => {
+    const t = await setup();
+    expect(await t.policy.remediate(t.req({ act: async () => Promise.reject(new Error('boom')) }))).toBe('failed');
+    expect(t.incidents.get(t.incident.id)!.state).toBe('escalated');
+    expect(t.tickets.tickets[0]!.plan).toContain('the action failed: boom');
+    const u = await setup();
+    expect(await u.policy.remediate(u.req({ verify: async () => false }))).toBe('not_fixed');
+    expect(u.tickets.tickets[0]!.plan).toContain('still there');
+    expect(states(u.store.rows)).toContain('failed:NotFixed');
+  });
+});
