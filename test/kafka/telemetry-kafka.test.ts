@@ -57,9 +57,11 @@ describe('telemetry through Kafka', () => {
     const accepted: number[] = [];
     let refused = 0;
     let sawRetryAfter = true;
-    // An agent per cluster: sends its batches in order, retrying a refused batch until accepted.
-    const agents = CLUSTERS.map(async (c, k) => {
-      for (let i = 0; i < 12; i++) {
+    // An agent per cluster: sends batches in order, retrying a refused batch until it is accepted,
+    // until the test has seen the outage and the recovery.
+    let done = false;
+    const agents = CLUSTERS.map(async (c) => {
+      while (!done) {
         const b = batch(c, 'n1', 100);
         for (;;) {
           const res = await w.post('/v1/telemetry', b, tokens.get(c));
@@ -73,16 +75,18 @@ describe('telemetry through Kafka', () => {
           expect(((await res.json()) as { code: string }).code).toBe('WHISTLE_UNAVAILABLE');
           await new Promise((r) => setTimeout(r, 200));
         }
-        await new Promise((r) => setTimeout(r, 50 + k * 5));
+        await new Promise((r) => setTimeout(r, 20));
       }
     });
     await eventually(async () => accepted.length >= 12, 'some batches accepted before the outage');
     await broker.stop();
     await eventually(async () => refused >= CLUSTERS.length, 'requests refused while the broker is down');
     await broker.start();
+    const atRestart = accepted.length;
+    await eventually(async () => accepted.length >= atRestart + 24, 'batches accepted again after the broker came back', 60_000);
+    done = true;
     await Promise.all(agents);
     const total = accepted.reduce((a, b) => a + b, 0);
-    expect(total).toBe(CLUSTERS.length * 12 * 100);
     expect(refused).toBeGreaterThan(0);
     expect(sawRetryAfter).toBe(true);
     const s = await eventually(async () => {
