@@ -12,6 +12,7 @@ import { eventually } from '../notify/helpers.ts';
 import { capturedLogger, finding, openStore, report, tempDir } from './helpers.ts';
 import { incidentsCommand } from '../../cli/commands/incidents.ts';
 import { silencesCommand } from '../../cli/commands/silences.ts';
+import type { IncidentPort, TicketPort } from '../../remediators/policy/ports.ts';
 
 const OPERATOR = 'operator-token-0123456789abcdef';
 const SLACK_TOKEN = 'xoxb-api-test-secret-token';
@@ -180,6 +181,14 @@ describe('incidents API', () => {
     } finally {
       console.log = orig;
     }
+  });
+
+  it('provides what remediators expect (remediators/policy/ports.ts)', async () => {
+    const { manager, notifier } = await ext.ready();
+    const incidents: IncidentPort = manager;
+    const tickets: TicketPort = notifier;
+    expect(typeof incidents.subscribe).toBe('function');
+    expect(typeof tickets.openTicket).toBe('function');
   });
 
   it('keeps tokens out of the logs', () => {
