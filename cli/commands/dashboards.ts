@@ -5,9 +5,14 @@
 // whistle). The password is never written; Grafana reads it from WHISTLE_CLICKHOUSE_PASSWORD.
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../../core/config/load.ts';
+import type { StoreConfig } from '../../core/config/schema.ts';
 import { DEFAULT_DATASOURCE_UID } from '../../dashboards/builder.ts';
+import { resultProblems, runDashboard, validateDashboard } from '../../dashboards/check.ts';
 import { exportDashboards, type ExportOptions } from '../../dashboards/export.ts';
-import { DASHBOARDS } from '../../dashboards/index.ts';
+import { DASHBOARDS, buildAll } from '../../dashboards/index.ts';
+import { ChdbStore } from '../../store/chdb-store.ts';
+import { ClickHouseStore } from '../../store/clickhouse-store.ts';
+import type { Store } from '../../store/store.ts';
 
 interface ExportFlags {
   out: string;
@@ -36,6 +41,36 @@ function uid(v: string): string {
   return v;
 }
 
+function duration(v: string): number {
+  const m = /^(\d+)([mhd])$/.exec(v);
+  if (!m) throw new InvalidArgumentError('must be a number of minutes, hours or days, like 30m, 6h, 7d');
+  return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
+}
+
+/** Opens the configured store WITHOUT migrating it: checking must not change the server. */
+async function openForReading(cfg: StoreConfig): Promise<Store> {
+  if (cfg.kind === 'chdb') return new ChdbStore(cfg.path);
+  return ClickHouseStore.connect({ url: cfg.url, username: cfg.username, password: cfg.password, database: cfg.database, requestTimeoutMs: cfg.requestTimeoutMs });
+}
+
+/**
+ * Runs every dashboard's variable and panel queries on the configured store (All selected, the
+ * last `sinceMs`), as Grafana would. Returns the problems; prints a line per dashboard.
+ */
+export async function checkDashboards(store: Store, sinceMs: number, print: (line: string) => void): Promise<string[]> {
+  const problems: string[] = [];
+  const to = Date.now();
+  for (const d of buildAll()) {
+    const found = validateDashboard(d, DEFAULT_DATASOURCE_UID);
+    const { results } = await runDashboard(store, d, { from: to - sinceMs, to });
+    found.push(...results.flatMap(resultProblems));
+    const withData = results.filter((r) => r.rows.length > 0).length;
+    print(`${d.uid}: ${results.length} queries, ${results.length - found.length} ok, ${withData} with data${found.length ? `, ${found.length} PROBLEMS` : ''}`);
+    problems.push(...found);
+  }
+  return problems;
+}
+
 /** Datasource connection settings from a ClickHouse URL (the form Whistle's store.url uses). */
 export function connectionFromUrl(u: URL): Pick<ExportOptions, 'host' | 'port' | 'protocol' | 'secure'> {
   const native = u.protocol === 'clickhouse:';
@@ -50,6 +85,28 @@ export function dashboardsCommand(): Command {
     new Command('list').description('list the dashboards and the tables they read').action(() => {
       for (const d of DASHBOARDS) console.log(`${d.uid.padEnd(22)} ${d.tables.join(', ')}`);
     }),
+  );
+  cmd.addCommand(
+    new Command('check')
+      .description("run every dashboard query on Whistle's store (read-only; no Grafana needed) and report failures")
+      .requiredOption('-c, --config <file>', 'Whistle config whose store to query')
+      .option('--since <duration>', 'time range to query, ending now (30m, 6h, 7d)', duration, 6 * 3_600_000)
+      .action(async (flags: { config: string; since: number }) => {
+        const cfg = loadConfig(flags.config);
+        const store = await openForReading(cfg.store);
+        try {
+          if (store.dialect === 'legacy') {
+            console.error('whistle: the dashboards need the full schema; this ClickHouse server is too old (legacy dialect)');
+            process.exitCode = 2;
+            return;
+          }
+          const problems = await checkDashboards(store, flags.since, (l) => console.log(l));
+          for (const p of problems) console.error(p);
+          if (problems.length) process.exitCode = 1;
+        } finally {
+          await store.close();
+        }
+      }),
   );
   cmd.addCommand(
     new Command('export')

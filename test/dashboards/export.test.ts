@@ -10,6 +10,8 @@ import { dashboardsCommand } from '../../cli/commands/dashboards.ts';
 import { queryPanels, type Dashboard } from '../../dashboards/builder.ts';
 import { validateDashboard } from '../../dashboards/check.ts';
 import { buildAll } from '../../dashboards/index.ts';
+import { ChdbStore } from '../../store/chdb-store.ts';
+import { migrate } from '../../store/migrate.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -91,5 +93,37 @@ describe('whistle dashboards export', () => {
     const out = tempDir();
     await expect(runCli(['export', '--out', out, '--url', 'ftp://x'])).rejects.toThrow(CommanderError);
     await expect(runCli(['export', '--out', out, '--datasource-uid', 'has space'])).rejects.toThrow(/--datasource-uid/);
+  });
+});
+
+// One chDB directory for this file: migrated here, then opened (and closed) by the command.
+describe('whistle dashboards check', () => {
+  it('runs every query on the configured store, read-only, and reports a missing table', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'chdb');
+    const store = new ChdbStore(path);
+    await migrate(store, { retentionDays: 30 });
+    await store.close();
+    const cfg = join(dir, 'whistle.yaml');
+    writeFileSync(cfg, `store:\n  kind: chdb\n  path: ${path}\n`);
+
+    const ok = await runCli(['check', '-c', cfg, '--since', '2h']);
+    expect(ok.out.split('\n')).toHaveLength(6);
+    expect(ok.out).not.toMatch(/PROBLEMS/);
+    expect(ok.err).toBe('');
+    expect(process.exitCode ?? 0).toBe(0);
+
+    const again = new ChdbStore(path);
+    await again.command('DROP TABLE kube_events');
+    await again.close();
+    const broken = await runCli(['check', '-c', cfg]);
+    expect(broken.out).toMatch(/whistle-kubernetes: .* PROBLEMS/);
+    expect(broken.err).toMatch(/kube_events/);
+    expect(process.exitCode).toBe(1);
+    process.exitCode = 0;
+  });
+
+  it('rejects a bad --since', async () => {
+    await expect(runCli(['check', '-c', 'x.yaml', '--since', 'soon'])).rejects.toThrow(/--since/);
   });
 });
