@@ -1,6 +1,12 @@
-// Subcommands of later pipeline stages (incidents, silences, etcd, approve), gathered in one list.
+// Subcommands of the later pipeline stages: incidents, silences and maintenance, etcd, approvals,
+// dashboards.
 import type { Command } from 'commander';
+import { approveCommand } from './commands/approve.ts';
+import { dashboardsCommand } from './commands/dashboards.ts';
+import { etcdCommand } from './commands/etcd.ts';
+import { incidentsCommand } from './commands/incidents.ts';
+import { maintenanceCommand, silencesCommand } from './commands/silences.ts';
 
 export function extraCommands(): Command[] {
-  return [];
+  return [incidentsCommand(), silencesCommand(), maintenanceCommand(), etcdCommand(), approveCommand(), dashboardsCommand()];
 }
