@@ -72,10 +72,11 @@ export interface TelemetryQueries {
   /** Bucketed series over a window (incrementally maintained: only new data is read each tick). */
   series(q: SeriesQuery): Promise<SeriesRow[]>;
   /**
-   * When each node last sent anything. Nodes seen within `recentMs` are answered from a cheap scan;
-   * for the others (`olderFor`), the last sample within `lookbackMs` is looked up.
+   * When each node last sent anything (any sample), within `lookbackMs`. Read incrementally: each
+   * call reads what arrived since the previous one (the first reads `recentMs`); `nodes` not seen
+   * since the start are looked up once over the whole lookback.
    */
-  lastSeen(q: { recentMs: number; lookbackMs: number; olderFor?: readonly string[] }): Promise<Map<string, number>>;
+  lastSeen(q: { recentMs: number; lookbackMs: number; nodes?: readonly string[] }): Promise<Map<string, number>>;
   /** Escape hatch for plugins: a read-only query with bound `{name:Type}` parameters. */
   sql<T = Record<string, unknown>>(sql: string, params?: Record<string, string | number | readonly (string | number)[]>): Promise<T[]>;
 }

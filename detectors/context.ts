@@ -110,6 +110,7 @@ interface LatestState {
 export class SqlTelemetry {
   private readonly seriesStates = new Map<string, SeriesState>();
   private readonly latestStates = new Map<string, LatestState>();
+  private readonly seen = { wm: Number.NEGATIVE_INFINITY, last: new Map<string, number>(), lookedUp: new Set<string>(), lock: Promise.resolve() as Promise<unknown> };
   private readonly opts: TelemetryOptions;
 
   constructor(
@@ -284,26 +285,38 @@ export class SqlTelemetry {
     }
   }
 
-  async lastSeen(now: number, q: { recentMs: number; lookbackMs: number; olderFor?: readonly string[] }): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
+  /**
+   * Incremental: one cheap read per call of what arrived since the previous one (the first call reads
+   * `recentMs`); nodes asked for in `nodes` and not seen since the process started are looked up
+   * once over `lookbackMs`.
+   */
+  async lastSeen(now: number, q: { recentMs: number; lookbackMs: number; nodes?: readonly string[] }): Promise<Map<string, number>> {
+    const run = this.seen.lock.then(() => this.lastSeenLocked(now, q));
+    this.seen.lock = run.catch(() => {});
+    return run;
+  }
+
+  private async lastSeenLocked(now: number, q: { recentMs: number; lookbackMs: number; nodes?: readonly string[] }): Promise<Map<string, number>> {
+    const st = this.seen;
     const sql = (extra: string) =>
       `SELECT node, toUnixTimestamp64Milli(max(ts)) AS last_ts FROM samples
        WHERE cluster = {cluster:String} AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts <= fromUnixTimestamp64Milli({to:Int64})${extra}
        GROUP BY node`;
-    if (q.recentMs > 0) {
-      const recent = await this.run<{ node: string; last_ts: string }>('lastSeen', sql(''), { cluster: this.cluster, from: now - q.recentMs, to: now });
-      for (const r of recent) out.set(r.node, Number(r.last_ts));
+    const remember = (rows: { node: string; last_ts: string }[]) => {
+      for (const r of rows) st.last.set(r.node, Math.max(st.last.get(r.node) ?? 0, Number(r.last_ts)));
+    };
+    const from = Math.max(now - Math.max(q.recentMs, q.lookbackMs), st.wm === Number.NEGATIVE_INFINITY ? now - q.recentMs : st.wm - this.opts.latenessMs);
+    if (from <= now) {
+      remember(await this.run('lastSeen', sql(''), { cluster: this.cluster, from, to: now }));
+      st.wm = Math.max(st.wm, now);
     }
-    const missing = (q.olderFor ?? []).filter((n) => !out.has(n));
-    if (missing.length > 0 && q.lookbackMs > q.recentMs) {
-      const older = await this.run<{ node: string; last_ts: string }>('lastSeen:older', sql(' AND node IN {nodes:Array(String)}'), {
-        cluster: this.cluster,
-        nodes: missing,
-        from: now - q.lookbackMs,
-        to: now,
-      });
-      for (const r of older) out.set(r.node, Number(r.last_ts));
+    const unknown = (q.nodes ?? []).filter((n) => !st.last.has(n) && !st.lookedUp.has(n));
+    if (unknown.length > 0 && q.lookbackMs > q.recentMs) {
+      remember(await this.run('lastSeen:lookback', sql(' AND node IN {nodes:Array(String)}'), { cluster: this.cluster, nodes: unknown, from: now - q.lookbackMs, to: now }));
+      for (const n of unknown) st.lookedUp.add(n);
     }
+    const out = new Map<string, number>();
+    for (const [node, ts] of st.last) if (ts >= now - q.lookbackMs && ts <= now) out.set(node, ts);
     return out;
   }
 
