@@ -69,7 +69,8 @@ export class EtcdMemberReplace implements IncidentListener {
     if (inc.state === 'resolved') this.active.delete(inc.id);
     else this.active.set(inc.id, inc);
     if (e.kind === 'resolved' || inc.state === 'resolved' || inc.state === 'awaiting_approval' || inc.state === 'escalated') return;
-    if (e.kind !== 'opened' && e.kind !== 'updated') return;
+    // Opened, updated, or reopened (a state change back to open): anything that is open now.
+    if (inc.state !== 'open') return;
     const state = String((inc.evidence as { state?: string }).state ?? inc.labels.state ?? '');
     if (state !== 'degraded' && state !== 'lost') return;
     this.o.log.info({ incident: inc.id, event: e.kind, state, subject: inc.subject }, 'etcd-quorum incident');

@@ -20,6 +20,11 @@ export interface Delivery {
   note?: string;
   /** The remediator's plan, for escalations. */
   plan?: string;
+  /**
+   * An earlier attempt may have reached the service without us learning so (a lost response, a
+   * crash before it was recorded): a channel that can tell should look before creating again.
+   */
+  uncertain?: boolean;
 }
 
 export interface DeliveryResult {

@@ -16,8 +16,8 @@ const slackChannel = z.strictObject({
   id,
   /** Bot token (xoxb-...). Never logged. */
   token: z.string().min(1),
-  /** Slack channel id (C...) or name the bot may post to. */
-  channel: z.string().min(1),
+  /** Slack channel ID (C..., G...) the bot is a member of; an ID because messages are looked up by it. */
+  channel: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'must be a Slack channel ID such as C0123456789 (channel details, bottom of the About tab)'),
   /** Where the Web API lives; tests point this at a local stand-in. */
   slackApiUrl: z.string().url().default('https://slack.com/api/'),
   /** In-call retries by the SDK (429 Retry-After is always waited for); the outbox retries beyond. */

@@ -272,6 +272,7 @@ export class Notifier implements Component, IncidentListener {
       retries.set(pick.key, r);
       r.attempt++;
       const entry = this.outbox.withRef(pick);
+      if (r.attempt > 1) entry.uncertain = true;
       this.busy.add(channelId);
       try {
         const result = await this.deliver(channel, entry);

@@ -53,7 +53,8 @@ export class Outbox {
     );
     const ids = new Set([...incidentIds, ...pending.map((p) => p.incident_id)]);
     await this.loadIncidents([...ids]);
-    for (const row of pending) this.pushPending(this.entryOf(row));
+    // Left by an earlier process: it may have been delivered just before that process stopped.
+    for (const row of pending) this.pushPending({ ...this.entryOf(row), uncertain: true });
   }
 
   /** Loads the decision state of incidents not seen yet (a no-op for known ones). */
@@ -92,7 +93,7 @@ export class Outbox {
   /** Durably records a decided notification; returns false when that key was already enqueued. */
   async enqueue(e: OutboxEntry): Promise<boolean> {
     if (this.has(e.incident.id, e.channel, e.key)) return false;
-    const { ref: _ref, ...payload } = e;
+    const { ref: _ref, uncertain: _u, ...payload } = e;
     await this.store.insert('notify_outbox', [
       { ts: e.enqueuedAt, key: e.key, channel: e.channel, incident_id: e.incident.id, kind: e.kind, payload: JSON.stringify(payload) },
     ]);

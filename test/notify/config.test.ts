@@ -14,7 +14,7 @@ describe('notifications config', () => {
     const cfg = parseConfig({
       notifications: {
         channels: [
-          { type: 'slack', id: 'ops', token: 'xoxb-1', channel: 'C1' },
+          { type: 'slack', id: 'ops', token: 'xoxb-1', channel: 'C0OPS1' },
           { type: 'jira', id: 'tickets', url: 'https://example.atlassian.net', email: 'a@b.c', apiToken: 't', project: 'OPS' },
         ],
         routes: [{ match: { severity: ['critical'] }, channels: ['ops', 'tickets'] }],
@@ -31,8 +31,8 @@ describe('notifications config', () => {
         notifications: {
           groupWait: 10,
           channels: [
-            { type: 'slack', id: 'ops', token: 'x', channel: 'C1' },
-            { type: 'slack', id: 'ops', token: 'y', channel: 'C2' },
+            { type: 'slack', id: 'ops', token: 'x', channel: 'C0OPS1' },
+            { type: 'slack', id: 'ops', token: 'y', channel: 'C0OPS2' },
             { type: 'email', id: 'mail', host: 'smtp', from: 'a@b.c', to: [] },
           ],
           routes: [{ match: { severity: ['fatal'] }, channels: ['nope'] }],
@@ -54,8 +54,8 @@ describe('notifications config', () => {
       parseConfig({
         notifications: {
           channels: [
-            { type: 'slack', id: 'ops', token: 'x', channel: 'C1' },
-            { type: 'slack', id: 'ops', token: 'y', channel: 'C2' },
+            { type: 'slack', id: 'ops', token: 'x', channel: 'C0OPS1' },
+            { type: 'slack', id: 'ops', token: 'y', channel: 'C0OPS2' },
           ],
           routes: [{ channels: ['nope'] }],
           defaultChannels: ['gone'],

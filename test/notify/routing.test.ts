@@ -31,7 +31,7 @@ describe('routing and timing', () => {
         repeatIntervalMs: 60 * MIN,
         tickMs: 60_000, // the test drives evaluation itself
         retry: { initialMs: 20, maxMs: 50 },
-        channels: ['pager', 'chat', 'mail', 'staging-chat'].map((id) => ({ type: 'slack', id, token: 't', channel: 'C1' })),
+        channels: ['pager', 'chat', 'mail', 'staging-chat'].map((id) => ({ type: 'slack', id, token: 't', channel: 'C0OPS1' })),
         routes: [
           { match: { detector: ['cert-expiry'] }, channels: ['mail'], groupWaitMs: 10 * MIN },
           { match: { cluster: ['staging'] }, channels: ['staging-chat'], sendResolved: false },

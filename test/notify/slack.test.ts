@@ -98,6 +98,22 @@ describe('Slack channel', () => {
     expect(await metricValue(stack.registry, 'whistle_notify_failures_total', { channel: 'ops-slack' })).toBe(0);
   });
 
+  it('a lost response does not lead to a second message: the retry finds the first by its metadata', async () => {
+    slack.dropResponseNext(1);
+    const t = c.advance(60 * MIN);
+    await stack.manager.report(report(t, [finding({ subject: 'node-lost' }, t)], 'agent-silent'));
+    const id = stack.manager.current().find((i) => i.subject === 'node-lost')!.id;
+    await eventually(async () => (await stack.notifier.outbox.deliveries(id)).some((d) => d.status === 'delivered'), 'delivered after the lost response');
+    const mine = slack.topLevel().filter((m) => m.text.includes('node-lost'));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.metadata).toEqual({ event_type: 'whistle_incident', event_payload: { incident_id: id } });
+    expect(stack.notifier.refOf(id, 'ops-slack')).toBe(`C0OPS/${mine[0]!.ts}`);
+    expect(slack.calls.filter((x) => x.method === 'conversations.history')).toHaveLength(1);
+    // Later changes edit that message.
+    await stack.manager.transition(id, 'escalated', 'needs a person', 'tester');
+    await eventually(() => mine[0]!.edits === 1, 'the found message is updated');
+  });
+
   it('never logs the bot token', () => {
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.join('\n')).not.toContain(TOKEN);

@@ -16,6 +16,7 @@ export interface SlackMessage {
   text: string;
   blocks: unknown[];
   thread_ts?: string;
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
   edits: number;
 }
 
@@ -26,6 +27,7 @@ export class SlackStandin {
   private seq = 0;
   private rateLimits: { remaining: number; retryAfter: number } = { remaining: 0, retryAfter: 1 };
   private failures: { remaining: number; status: number } = { remaining: 0, status: 500 };
+  private drops = 0;
   url = '';
 
   constructor(readonly validToken: string) {}
@@ -38,6 +40,11 @@ export class SlackStandin {
   /** The next `n` calls answer with this HTTP status (a Slack outage). */
   failNext(n: number, status = 503): void {
     this.failures = { remaining: n, status };
+  }
+
+  /** The next `n` calls are carried out but their connection is cut before the answer (a lost response). */
+  dropResponseNext(n: number): void {
+    this.drops = n;
   }
 
   /** Top-level messages (not thread replies), oldest first. */
@@ -60,7 +67,7 @@ export class SlackStandin {
       const token = header?.startsWith('Bearer ') ? header.slice(7) : typeof body.token === 'string' ? body.token : null;
       delete body.token;
       // Form-encoded calls carry structured fields as JSON strings.
-      for (const k of ['blocks', 'attachments']) if (typeof body[k] === 'string') body[k] = JSON.parse(body[k] as string) as unknown;
+      for (const k of ['blocks', 'attachments', 'metadata']) if (typeof body[k] === 'string') body[k] = JSON.parse(body[k] as string) as unknown;
       const call: SlackCall = { method: req.params.method, token, body, status: 200 };
       this.calls.push(call);
       if (this.rateLimits.remaining > 0) {
@@ -73,15 +80,34 @@ export class SlackStandin {
         call.status = this.failures.status;
         return reply.code(this.failures.status).send('upstream unavailable');
       }
+      const result = this.handle(req.params.method, token, body);
+      if (this.drops > 0) {
+        this.drops--;
+        call.status = 0;
+        reply.hijack();
+        req.raw.socket.destroy();
+        return;
+      }
+      return result;
+    });
+    this.app = app;
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    this.url = `${address}/api/`;
+    return this.url;
+  }
+
+  private handle(method: string, token: string | null, body: Record<string, unknown>): Record<string, unknown> {
+    {
       if (token !== this.validToken) return { ok: false, error: token ? 'invalid_auth' : 'not_authed' };
       const channel = String(body.channel ?? '');
       if (!channel) return { ok: false, error: 'channel_not_found' };
       const channelId = channel.startsWith('C') ? channel : 'C0STANDIN';
-      switch (req.params.method) {
+      switch (method) {
         case 'chat.postMessage': {
           if (!body.text && !body.blocks) return { ok: false, error: 'no_text' };
-          const ts = `${1_700_000_000 + this.seq}.${String(++this.seq).padStart(6, '0')}`;
+          const ts = `${Math.floor(Date.now() / 1000)}.${String(++this.seq).padStart(6, '0')}`;
           const msg: SlackMessage = { channel: channelId, ts, text: String(body.text ?? ''), blocks: (body.blocks as unknown[]) ?? [], edits: 0 };
+          if (body.metadata) msg.metadata = body.metadata as SlackMessage['metadata'];
           if (body.thread_ts) {
             if (!this.messages.has(String(body.thread_ts))) return { ok: false, error: 'thread_not_found' };
             msg.thread_ts = String(body.thread_ts);
@@ -97,14 +123,21 @@ export class SlackStandin {
           msg.edits++;
           return { ok: true, channel: channelId, ts: msg.ts, text: msg.text };
         }
+        case 'conversations.history': {
+          // Newest first, top-level messages only, metadata only when asked for.
+          const oldest = Number(body.oldest ?? 0);
+          const withMeta = String(body.include_all_metadata) === 'true';
+          const messages = [...this.messages.values()]
+            .filter((m) => m.channel === channelId && !m.thread_ts && Number(m.ts) >= oldest)
+            .reverse()
+            .slice(0, Number(body.limit ?? 100))
+            .map((m) => ({ type: 'message', ts: m.ts, text: m.text, ...(withMeta && m.metadata ? { metadata: m.metadata } : {}) }));
+          return { ok: true, messages, has_more: false };
+        }
         default:
           return { ok: false, error: 'unknown_method' };
       }
-    });
-    this.app = app;
-    const address = await app.listen({ host: '127.0.0.1', port: 0 });
-    this.url = `${address}/api/`;
-    return this.url;
+    }
   }
 
   async stop(): Promise<void> {

@@ -2,13 +2,17 @@
 // changes and when it resolves; what happens next goes to the message's thread (thread_ts).
 // Rate limits: the SDK waits out a 429's Retry-After before retrying (rejectRateLimitedCalls is
 // false and retries > 0); the outbox retries whatever still fails.
-import { LogLevel, WebClient, WebClientEvent, type ChatUpdateArguments, type Logger as SlackLogger } from '@slack/web-api';
+import { LogLevel, WebClient, WebClientEvent, type ChatUpdateArguments, type Logger as SlackLogger, type RetryOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { IncidentView } from '../../../core/pipeline.ts';
 import type { Channel, Delivery, DeliveryResult } from '../channel.ts';
 import { ChannelError } from '../channel.ts';
 import type { SlackChannelConfig } from '../config.ts';
 import { evidenceLines, iso, severityTag, since, title, where } from '../format.ts';
+
+/** What the SDK throws after waiting out a 429 (WebClient.makeRequest), to have it retried. */
+const RATE_LIMITED = /A rate limit was exceeded/;
+const METADATA_EVENT = 'whistle_incident';
 
 const EMOJI: Record<string, string> = { CRITICAL: ':red_circle:', WARNING: ':large_orange_circle:', INFO: ':large_blue_circle:', RESOLVED: ':white_check_mark:' };
 
@@ -79,7 +83,18 @@ export class SlackChannel implements Channel {
       logger: slackLogger(deps.log.child({ channel: cfg.id })),
       timeout: cfg.timeoutMs,
       rejectRateLimitedCalls: false,
-      retryConfig: { retries: cfg.sdkRetries, factor: 2, minTimeout: 250, maxTimeout: 5_000 },
+      // The SDK retries only what is certain not to have been processed: a 429 it waited out. A
+      // lost response or a 5xx goes to the outbox, which retries with `uncertain` set (see send).
+      // (`onFailedAttempt` is p-retry's, which the SDK hands this object to; its type omits it.)
+      retryConfig: {
+        retries: cfg.sdkRetries,
+        factor: 2,
+        minTimeout: 250,
+        maxTimeout: 5_000,
+        onFailedAttempt: (err: Error) => {
+          if (!RATE_LIMITED.test(err.message)) throw err;
+        },
+      } as RetryOptions,
     });
     this.client.on(WebClientEvent.RATE_LIMITED, (retryAfter: number) => {
       deps.log.warn({ channel: cfg.id, retryAfterSeconds: retryAfter }, 'slack rate limited; waiting as asked');
@@ -88,11 +103,33 @@ export class SlackChannel implements Channel {
   }
 
   async send(d: Delivery): Promise<DeliveryResult> {
+    if (d.uncertain) {
+      // An earlier post may have gone through: find it by its metadata instead of posting twice.
+      const found = await this.findPosted(d);
+      if (found) return { ref: found };
+    }
     const res = await this.call(() =>
-      this.client.chat.postMessage({ channel: this.cfg.channel, text: `${title(d.incident)}: ${d.incident.summary}`, blocks: incidentBlocks(d.incident, d.link), unfurl_links: false }),
+      this.client.chat.postMessage({
+        channel: this.cfg.channel,
+        text: `${title(d.incident)}: ${d.incident.summary}`,
+        blocks: incidentBlocks(d.incident, d.link),
+        unfurl_links: false,
+        metadata: { event_type: METADATA_EVENT, event_payload: { incident_id: d.incident.id } },
+      }),
     );
     if (!res.ts || !res.channel) throw new ChannelError('slack: chat.postMessage answered without ts/channel');
     return { ref: `${res.channel}/${res.ts}` };
+  }
+
+  /** The "channel/ts" of this incident's message if it was already posted (recent history, by metadata). */
+  private async findPosted(d: Delivery): Promise<string | undefined> {
+    const res = await this.call(() =>
+      this.client.conversations.history({ channel: this.cfg.channel, oldest: String(Math.floor(d.incident.openedAt / 1000) - 60), limit: 200, include_all_metadata: true }),
+    );
+    const hit = (res.messages ?? []).find(
+      (m) => m.metadata?.event_type === METADATA_EVENT && (m.metadata.event_payload as Record<string, unknown> | undefined)?.incident_id === d.incident.id && !m.thread_ts,
+    );
+    return hit?.ts ? `${this.cfg.channel}/${hit.ts}` : undefined;
   }
 
   async update(d: Delivery): Promise<DeliveryResult> {
