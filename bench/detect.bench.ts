@@ -9,7 +9,7 @@
 //   env: BENCH_NODES (10000), BENCH_TICKS (12), BENCH_TICK_MS (10000)
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Whistle } from '../app/whistle.ts';
@@ -170,12 +170,25 @@ async function main(): Promise<void> {
   }, INTERVAL_MS / 10);
 
   const url = await whistle.start();
+  // CPU of this process (all threads: HTTP, writer, chDB) while only the feed runs (before the
+  // first tick), then while detectors run too: the difference is what detection costs, whatever
+  // else the machine is doing.
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const feedCpu0 = cpuMs();
+  const feedT0 = performance.now();
+  await new Promise((r) => setTimeout(r, TICK_MS * 0.8));
+  const feedCpuPerSec = (cpuMs() - feedCpu0) / ((performance.now() - feedT0) / 1000);
   const tickDone = (n: number) =>
     new Promise<void>((resolve) => {
       const check = () => (ticks.length >= n ? resolve() : setTimeout(check, 50));
       check();
     });
   await tickDone(1); // the cold tick: trend windows load their 6 h of history
+  const runCpu0 = cpuMs();
+  const runT0 = performance.now();
   const faults: { node: number; at: number }[] = [];
   for (let k = 0; k < TICKS; k++) {
     const target = ticks.length + 1;
@@ -200,6 +213,8 @@ async function main(): Promise<void> {
     faults.push({ node: i, at: accepted });
     await tickDone(target);
   }
+  const runSecs = (performance.now() - runT0) / 1000;
+  const detectCpuPerTick = ((cpuMs() - runCpu0) / runSecs - feedCpuPerSec) * (TICK_MS / 1000);
   // Let the last fault be seen (at most one more tick).
   const deadline = Date.now() + 2 * TICK_MS + 5000;
   while (sink.pending.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -216,6 +231,7 @@ async function main(): Promise<void> {
   log(`nodes ${NODES}, cluster 1, tick every ${TICK_MS / 1000} s, ${steady.length} steady ticks (after the cold one)`);
   log(`tick cost: p50 ${pct(steady, 50).toFixed(0)} ms, p99 ${pct(steady, 99).toFixed(0)} ms, max ${(steady.at(-1) ?? 0).toFixed(0)} ms; cold first tick ${ticks[0]!.ms.toFixed(0)} ms`);
   log(`per detector (mean ms, concurrent): ${Object.entries(perDetector).map(([d, ms]) => `${d} ${ms.toFixed(0)}`).join(', ')}`);
+  log(`CPU: feed alone ${feedCpuPerSec.toFixed(0)} ms/s; detection adds ${detectCpuPerTick.toFixed(0)} ms of CPU per tick (all threads)`);
   log(
     `queries (mean ms / rows returned, cold tick included): ${[...queries]
       .map(([l, q]) => `${l} ${(q.ms / q.n).toFixed(0)}ms/${Math.round(q.rows / q.n)}`)
@@ -230,6 +246,9 @@ async function main(): Promise<void> {
       tick_p50_ms: Math.round(pct(steady, 50)),
       tick_p99_ms: Math.round(pct(steady, 99)),
       cold_tick_ms: Math.round(ticks[0]!.ms),
+      detect_cpu_ms_per_tick: Math.round(detectCpuPerTick),
+      feed_cpu_ms_per_s: Math.round(feedCpuPerSec),
+      loadavg_1m: Number(loadavg()[0]!.toFixed(1)),
       detect_p50_ms: Math.round(pct(delays, 50)),
       detect_p99_ms: Math.round(pct(delays, 99)),
       detected: delays.length,
