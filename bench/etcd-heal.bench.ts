@@ -42,12 +42,12 @@ async function main(): Promise<void> {
   const heal: number[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      await eventually('a quiet cluster', async () => h.incidents.list({ detector: 'etcd-quorum' }).every((i) => i.state === 'resolved'), 60_000, 100);
+      await eventually('a quiet cluster', async () => (await h.incidentList()).every((i) => i.state === 'resolved'), 60_000, 100);
       const victim = round % 3;
       const failedBefore = failed;
       const t0 = Date.now();
       h.killMember(victim);
-      await eventually('incident', async () => h.incidents.list({ detector: 'etcd-quorum' }).some((i) => i.state !== 'resolved' && i.updatedAt >= t0 && (i.evidence as { state?: string }).state === 'degraded'), 60_000, 50);
+      await eventually('incident', async () => (await h.incidentList()).some((i) => i.state !== 'resolved' && i.updatedAt >= t0 && (i.evidence as { state?: string }).state === 'degraded'), 60_000, 50);
       const tDetect = Date.now();
       await eventually(
         'full health',

@@ -15,8 +15,10 @@ import type { Component } from '../../core/component.ts';
 import { Whistle } from '../../app/whistle.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { Store } from '../../store/store.ts';
-// TODO(incidents): use remediators/incidents/manager.ts (IncidentManager) once it runs here.
 import { MinimalIncidents } from '../../remediators/policy/minimal-incidents.ts';
+import { incidentsExtension, type IncidentsExtension } from '../../remediators/extension.ts';
+import type { IncidentPort } from '../../remediators/policy/ports.ts';
+import { JiraStandin } from '../standins/jira.ts';
 import type { TicketPort } from '../../remediators/policy/ports.ts';
 import type { IncidentView } from '../../core/pipeline.ts';
 
@@ -33,6 +35,8 @@ export interface HarnessOptions {
   ghosts?: number;
   telemetryMs?: number;
   remediation?: Record<string, unknown>;
+  /** The real incident stage (IncidentManager + notifier with a Jira stand-in); else MinimalIncidents. */
+  realIncidents?: boolean;
   snapshotIntervalS?: number;
   clientPort?: number;
   peerPort?: number;
@@ -59,7 +63,9 @@ export class EtcdHarness {
   agents: TestAgent[] = [];
   app!: Whistle;
   store!: Store;
-  incidents!: MinimalIncidents;
+  minimal: MinimalIncidents | null = null;
+  incidentsExt: IncidentsExtension | null = null;
+  jira: JiraStandin | null = null;
   h!: BootstrapHandles;
   url = '';
   readonly tickets = new RecordingTickets();
@@ -80,6 +86,12 @@ export class EtcdHarness {
 
   async start(): Promise<void> {
     const total = this.opts.members + (this.opts.spares ?? 0);
+    const real = this.opts.realIncidents ?? true;
+    if (real) {
+      this.jira = new JiraStandin('whistle@example.com', 'jira-test-token');
+      await this.jira.start();
+      this.incidentsExt = incidentsExtension();
+    } else this.minimal = new MinimalIncidents(3_000);
     const config = configSchema.parse({
       dataDir: this.dir,
       server: { host: '127.0.0.1', port: 0, operatorTokens: [{ name: 'tester', token: OPERATOR_TOKEN }] },
@@ -87,6 +99,10 @@ export class EtcdHarness {
       writer: { flushIntervalMs: 100, spoolDir: join(this.dir, 'spool') },
       clusters: [{ name: this.cluster, joinToken: JOIN_TOKEN }],
       agent: { enabled: false },
+      incidents: { resolveWindowMs: 3_000, minOpenMs: 0, reopenWindowMs: 10_000, refreshMs: 1_000 },
+      notifications: this.jira
+        ? { groupWaitMs: 0, tickMs: 200, retry: { initialMs: 100, maxMs: 1_000 }, channels: [{ type: 'jira', id: 'jira', url: this.jira.url, email: 'whistle@example.com', apiToken: 'jira-test-token', project: 'OPS' }] }
+        : {},
       remediation: { rateLimit: { maxActions: 100, windowS: 600 }, ...(this.opts.remediation ?? {}) },
       etcd: {
         pkiDir: join(this.dir, 'pki'),
@@ -106,15 +122,21 @@ export class EtcdHarness {
       },
     });
     this.store = await openStore(config.store);
-    this.incidents = new MinimalIncidents(3_000);
     this.app = await Whistle.create(config, {
       logger: this.log,
       store: this.store,
       extensions: [
+        ...(this.incidentsExt ? [this.incidentsExt] : []),
         bootstrapExtension({
-          incidents: () => this.incidents,
-          sink: () => this.incidents,
-          tickets: () => this.tickets,
+          incidents: () => this.incidentsExt?.current?.manager ?? this.minimal!,
+          sink: () => this.incidentsExt?.current?.manager ?? this.minimal!,
+          // Tickets go to the notifier's ticket channel (the Jira stand-in) and are recorded here too.
+          tickets: () => ({
+            openTicket: async (incident, plan) => {
+              await this.tickets.openTicket(incident, plan);
+              await this.incidentsExt?.current?.notifier.openTicket(incident, plan);
+            },
+          }),
           onReady: (h) => (this.h = h),
         }),
       ],
@@ -178,6 +200,19 @@ export class EtcdHarness {
     }, c.telemetryMs ?? 1_000);
   }
 
+  get incidents(): IncidentPort {
+    return this.incidentsExt?.current?.manager ?? this.minimal!;
+  }
+
+  async incidentList(detector = 'etcd-quorum'): Promise<IncidentView[]> {
+    if (this.minimal) return this.minimal.list({ detector });
+    return this.incidentsExt!.current!.manager.list({ detector });
+  }
+
+  incident(id: string): IncidentView | undefined {
+    return this.incidents.get?.(id);
+  }
+
   /** The etcd pid on node i, if running. */
   pid(i: number): number | undefined {
     try {
@@ -239,7 +274,8 @@ export class EtcdHarness {
       if (pid) process.kill(pid, 'SIGKILL');
     }
     await this.app?.stop().catch(() => undefined);
-    await this.incidents?.idle().catch(() => undefined);
+    await this.minimal?.idle().catch(() => undefined);
+    await this.jira?.stop().catch(() => undefined);
     await this.store?.close().catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -40,7 +40,7 @@ describe('etcd self-healing: one member lost', () => {
   it('replaces a killed member and keeps every key', async () => {
     // The writer is an ordinary client (etcd3 defaults: retries on another endpoint, circuit breaker).
     const client = new Etcd3({ hosts: h.endpoints(), credentials: h.credentials(0) });
-    await eventually('a quiet start (no open etcd incident)', async () => h.incidents.list({ detector: 'etcd-quorum' }).every((i) => i.state === 'resolved'), 30_000);
+    await eventually('a quiet start (no open etcd incident)', async () => (await h.incidentList()).every((i) => i.state === 'resolved'), 30_000);
     for (let i = 0; i < 100; i++) await client.put(`before/${i}`).value(`v${i}`);
     let writes = 0;
     let failedTotal = 0;
@@ -62,7 +62,7 @@ describe('etcd self-healing: one member lost', () => {
 
     const killedAt = Date.now();
     h.killMember(1);
-    const incident = await eventually('etcd-quorum incident', async () => h.incidents.list({ detector: 'etcd-quorum' }).find((i) => i.state !== 'resolved' && i.updatedAt >= killedAt), 30_000);
+    const incident = await eventually('etcd-quorum incident', async () => (await h.incidentList()).find((i) => i.state !== 'resolved' && i.updatedAt >= killedAt), 30_000);
     expect(incident.severity).toBe('warning');
     expect((incident.evidence as { state: string }).state).toBe('degraded');
     await eventually('remediation started', async () => (await h.h.recorder.list({ incidentId: incident.id })).some((a) => a.kind === 'etcd.member-replace'), 30_000);
@@ -77,7 +77,7 @@ describe('etcd self-healing: one member lost', () => {
       500,
     );
     expect(healed.members.map((m) => m.name).sort()).toEqual(['n1', 'n2', 'n3']);
-    await eventually('incident resolved', async () => h.incidents.get(incident.id)?.state === 'resolved', 60_000);
+    await eventually('incident resolved', async () => h.incident(incident.id)?.state === 'resolved', 60_000);
     stop = true;
     await writer;
 

@@ -28,14 +28,14 @@ describe('etcd quorum lost', () => {
     const file = snap.body.detail.file;
     // A second snapshot call keeps both (retention 3) and the newest is used.
     client.close();
-    await eventually('a quiet start', async () => h.incidents.list({ detector: 'etcd-quorum' }).every((i) => i.state === 'resolved'), 30_000);
+    await eventually('a quiet start', async () => (await h.incidentList()).every((i) => i.state === 'resolved'), 30_000);
 
     const killedAt = Date.now();
     h.killMember(1);
     h.killMember(2);
     const incident = await eventually(
       'quorum-lost incident awaiting approval',
-      async () => h.incidents.list({ detector: 'etcd-quorum' }).find((i) => i.updatedAt >= killedAt && i.severity === 'critical' && i.state === 'awaiting_approval'),
+      async () => (await h.incidentList()).find((i) => i.updatedAt >= killedAt && i.severity === 'critical' && i.state === 'awaiting_approval'),
       60_000,
     );
     expect((incident.evidence as { state: string }).state).toBe('lost');
@@ -50,6 +50,11 @@ describe('etcd quorum lost', () => {
     const ticket = h.tickets.tickets.find((t) => t.incident.id === incident.id);
     expect(ticket?.plan).toContain(`whistle approve ${plan!.id}`);
     expect(ticket?.plan).toContain(file);
+    // The ticket reached the ticketing system (Jira stand-in) with the exact plan.
+    const issue = await eventually('a Jira ticket with the restore plan', async () =>
+      [...h.jira!.issues.values()].find((i) => [i.fields.description, ...i.comments].some((t) => t.includes(`etcdctl snapshot restore ${file}`))),
+    30_000);
+    expect([issue.fields.description, ...issue.comments].join('\n')).toContain(`whistle approve ${plan!.id}`);
     const actionsBefore = await h.h.recorder.list({ incidentId: incident.id });
     expect(actionsBefore.filter((a) => a.state === 'started')).toEqual([]);
     expect(actionsBefore.some((a) => a.state === 'skipped' && a.reason.startsWith('QuorumLost'))).toBe(true);
@@ -75,7 +80,7 @@ describe('etcd quorum lost', () => {
     const keys = await after.getAll().prefix('snap/').strings();
     expect(Object.keys(keys)).toHaveLength(50);
     after.close();
-    await eventually('incident resolved', async () => h.incidents.get(incident.id)?.state === 'resolved', 60_000);
+    await eventually('incident resolved', async () => h.incident(incident.id)?.state === 'resolved', 60_000);
     const restoreActions = (await h.h.recorder.list({ incidentId: incident.id })).filter((a) => a.kind === 'etcd.restore');
     expect(restoreActions.map((a) => a.state)).toEqual(expect.arrayContaining(['started', 'succeeded']));
   }, 240_000);

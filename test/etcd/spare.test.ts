@@ -48,7 +48,7 @@ describe('etcd: node lost, spare joins; CLI', () => {
   it('replaces a dead node with the spare', async () => {
     const client = new Etcd3({ hosts: h.endpoints().slice(0, 3), credentials: h.credentials(0) });
     for (let i = 0; i < 20; i++) await client.put(`k/${i}`).value(String(i));
-    await eventually('a quiet start', async () => h.incidents.list({ detector: 'etcd-quorum' }).every((i) => i.state === 'resolved'), 30_000);
+    await eventually('a quiet start', async () => (await h.incidentList()).every((i) => i.state === 'resolved'), 30_000);
     await h.killNode(1);
     const healed = await eventually(
       'n1, n3 and the spare n4 healthy',
