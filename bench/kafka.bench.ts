@@ -26,7 +26,7 @@ function batchBody(cluster: string, node: string, ts: number): string {
     name: METRICS[i % METRICS.length],
     value: Math.random() * 1e9,
     ts: ts - (i % 60) * 1000,
-    labels: { mount: `/mnt/disk${i % 16}`, device: `/dev/sd${String.fromCharCode(97 + (i % 16))}`, fstype: 'ext4' },
+    labels: { mount: `/mnt/disk${i % 16}`, device: `/dev/sd${String.fromCharCode(97 + (i % 16))}`, fstype: 'ext4', ...(i === 0 ? { request: '__REQ__' } : {}) },
   }));
   return JSON.stringify({ cluster, node, samples });
 }
@@ -82,7 +82,11 @@ async function run(kafkaBrokers: string[] | null): Promise<RunResult> {
       kafka: kafkaBrokers ? { enabled: true, brokers: kafkaBrokers, topic: `bench.${Date.now()}`, partitions: 4, groupId: `bench-${Date.now()}` } : { enabled: false },
     }),
   );
-  const child = spawn(process.execPath, ['bin/whistle.js', 'start', '--no-agent', '-c', cfgPath], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, WHISTLE_LOG_LEVEL: 'warn' } });
+  const label = kafkaBrokers ? 'through Kafka' : 'direct';
+  const child = spawn(process.execPath, ['bin/whistle.js', 'start', '--no-agent', '-c', cfgPath], {
+    stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'],
+    env: { ...process.env, WHISTLE_LOG_LEVEL: 'warn' },
+  });
   try {
     for (let i = 0; ; i++) {
       try {
@@ -92,6 +96,7 @@ async function run(kafkaBrokers: string[] | null): Promise<RunResult> {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
+    console.error(`[bench] ${label}: Whistle up, registering ${AGENTS} agents`);
     const tokens: string[] = [];
     const bodies: string[] = [];
     for (let i = 0; i < AGENTS; i++) {
@@ -105,6 +110,7 @@ async function run(kafkaBrokers: string[] | null): Promise<RunResult> {
     let accepted = 0;
     let refused = 0;
     let requests = 0;
+    let sent = 0;
     const start = performance.now();
     const end = start + SECONDS * 1000;
     await Promise.all(
@@ -112,7 +118,8 @@ async function run(kafkaBrokers: string[] | null): Promise<RunResult> {
         for (let i = w; performance.now() < end; i += CONCURRENCY) {
           const a = i % AGENTS;
           const t0 = performance.now();
-          const r = await post(port, '/v1/telemetry', bodies[a]!, tokens[a]);
+          // Every request distinct: through Kafka an identical resend is recognised and dropped.
+          const r = await post(port, '/v1/telemetry', bodies[a]!.replace('__REQ__', String(++sent)), tokens[a]);
           latencies.push(performance.now() - t0);
           if (r.status === 202) {
             accepted += BATCH;
@@ -124,7 +131,14 @@ async function run(kafkaBrokers: string[] | null): Promise<RunResult> {
         }
       }),
     );
-    while ((await metric(port, 'whistle_writer_flushed_samples_total')) < accepted) await new Promise((r) => setTimeout(r, 50));
+    console.error(`[bench] ${label}: ${accepted} samples accepted in ${SECONDS} s; waiting until they are queryable`);
+    for (let last = -1, since = Date.now(); ; ) {
+      const flushed = await metric(port, 'whistle_writer_flushed_samples_total');
+      if (flushed >= accepted) break;
+      if (flushed !== last) [last, since] = [flushed, Date.now()];
+      else if (Date.now() - since > 60_000) throw new Error(`${label}: stuck at ${flushed} of ${accepted} samples written`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const secs = (performance.now() - start) / 1000;
     const rss = peakRssMb(child.pid!);
     latencies.sort((a, b) => a - b);
@@ -146,6 +160,7 @@ async function run(kafkaBrokers: string[] | null): Promise<RunResult> {
 
 async function main(): Promise<void> {
   const broker = await startKafka();
+  console.error(`[bench] broker up at ${broker.brokers[0]}`);
   let viaKafka: RunResult;
   try {
     viaKafka = await run(broker.brokers);
@@ -162,6 +177,7 @@ async function main(): Promise<void> {
     kafka_refused: viaKafka.refused,
     direct_samples_per_sec: direct.samples_per_sec,
     direct_p99_ms: direct.p99_ms,
+    direct_rss_mb: direct.rss_mb,
     ratio: Number((viaKafka.samples_per_sec / direct.samples_per_sec).toFixed(3)),
     seconds: SECONDS,
     agents: AGENTS,
@@ -169,7 +185,7 @@ async function main(): Promise<void> {
     concurrency: CONCURRENCY,
   };
   console.log(`through Kafka: ${viaKafka.samples_per_sec} samples/s (${viaKafka.messages_per_sec} batches/s) accepted to queryable; p50 ${viaKafka.p50_ms} ms, p99 ${viaKafka.p99_ms} ms; Whistle peak RSS ${viaKafka.rss_mb} MB`);
-  console.log(`direct (no Kafka), same run: ${direct.samples_per_sec} samples/s; p99 ${direct.p99_ms} ms; ratio ${result.ratio}`);
+  console.log(`direct (no Kafka), same run: ${direct.samples_per_sec} samples/s; p99 ${direct.p99_ms} ms; peak RSS ${direct.rss_mb} MB; ratio ${result.ratio}`);
   console.log(JSON.stringify(result));
 }
 
