@@ -49,8 +49,8 @@ export class Notifier implements Component, IncidentListener {
   private readonly workers: Promise<void>[] = [];
   private readonly suppressedNoted = new Set<string>();
   private readonly deliveredWaiters = new Map<string, (() => void)[]>();
-  /** Channels with a delivery (and its bookkeeping) in progress. */
-  private readonly busy = new Set<string>();
+  /** Channel → key of the delivery (and its bookkeeping) in progress. */
+  private readonly busy = new Map<string, string>();
   private lock: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -143,6 +143,8 @@ export class Notifier implements Component, IncidentListener {
 
   /** Resolves when the outbox entry with this key has been delivered (or the notifier stops). */
   delivered(key: string): Promise<void> {
+    const [incidentId = '', channel = ''] = key.split('|');
+    if (this.outbox.has(incidentId, channel, key) && !this.outbox.pendingList(channel).some((e) => e.key === key) && this.busy.get(channel) !== key) return Promise.resolve();
     return new Promise((resolve) => {
       const list = this.deliveredWaiters.get(key) ?? [];
       list.push(resolve);
@@ -179,14 +181,16 @@ export class Notifier implements Component, IncidentListener {
       const opened = st.keys.has(openedKey);
       let want: { kind: DeliveryKind; key: string; note?: string } | null = null;
       if (!opened) {
-        // Never told: a blip that resolved within the group wait is never sent at all.
-        if (rec.state !== 'resolved' && now - rec.openedAt >= t.groupWaitMs) want = { kind: 'opened', key: openedKey };
+        // Never told: a blip that resolved within the group wait is never sent at all (the wait
+        // counts from the latest (re)opening, so a never-told blip that returns waits again).
+        if (rec.state !== 'resolved' && now - rec.activeSince >= t.groupWaitMs) want = { kind: 'opened', key: openedKey };
       } else if (rec.state === 'resolved') {
         const key = `${rec.id}|${t.channel}|resolved|${rec.revision}`;
         if (t.sendResolved && !st.keys.has(key)) want = { kind: 'resolved', key };
       } else if (rec.revision > st.lastRevision) {
         want = { kind: 'updated', key: `${rec.id}|${t.channel}|updated|${rec.revision}`, note: await this.lastChange(rec) };
-      } else if (now - st.lastNotifiedAt >= t.repeatIntervalMs) {
+      } else if (this.channels.get(t.channel)!.type !== 'jira' && now - st.lastNotifiedAt >= t.repeatIntervalMs) {
+        // (A ticket is not re-notified: it stays open in the ticket system.)
         want = { kind: 'repeat', key: `${rec.id}|${t.channel}|repeat|${st.lastNotifiedAt + t.repeatIntervalMs}` };
       }
       if (!want) continue;
@@ -273,7 +277,7 @@ export class Notifier implements Component, IncidentListener {
       r.attempt++;
       const entry = this.outbox.withRef(pick);
       if (r.attempt > 1) entry.uncertain = true;
-      this.busy.add(channelId);
+      this.busy.set(channelId, entry.key);
       try {
         const result = await this.deliver(channel, entry);
         retries.delete(entry.key);
@@ -288,22 +292,22 @@ export class Notifier implements Component, IncidentListener {
   }
 
   private async delivered_(channelId: string, entry: OutboxEntry, attempt: number, ref: string | undefined): Promise<void> {
+    this.opts.metrics.delivered.inc({ channel: channelId, kind: entry.kind });
     try {
       await this.outbox.markDelivered(entry, attempt, ref, Date.now());
+      await this.history(entry.incident.id, 'notification', `${entry.kind} notification delivered to ${channelId}${attempt > 1 ? ` after ${attempt} attempts` : ''}`, {
+        channel: channelId,
+        kind: entry.kind,
+        ref: ref ?? entry.ref ?? '',
+        attempt,
+      });
     } catch (err) {
-      this.opts.log.error({ err: errorMessage(err), channel: channelId, key: entry.key }, 'recording a delivery failed; it will be sent again after a restart');
-      return;
+      this.opts.log.error({ err: errorMessage(err), channel: channelId, key: entry.key }, 'recording a delivery failed; it may be sent again after a restart');
+    } finally {
+      this.opts.metrics.pending.set({ channel: channelId }, this.outbox.pendingCount(channelId));
+      for (const w of this.deliveredWaiters.get(entry.key) ?? []) w();
+      this.deliveredWaiters.delete(entry.key);
     }
-    this.opts.metrics.delivered.inc({ channel: channelId, kind: entry.kind });
-    this.opts.metrics.pending.set({ channel: channelId }, this.outbox.pendingCount(channelId));
-    await this.history(entry.incident.id, 'notification', `${entry.kind} notification delivered to ${channelId}${attempt > 1 ? ` after ${attempt} attempts` : ''}`, {
-      channel: channelId,
-      kind: entry.kind,
-      ref: ref ?? entry.ref ?? '',
-      attempt,
-    });
-    for (const w of this.deliveredWaiters.get(entry.key) ?? []) w();
-    this.deliveredWaiters.delete(entry.key);
   }
 
   private async failed(channelId: string, entry: OutboxEntry, attempt: number, err: unknown): Promise<void> {
