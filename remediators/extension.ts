@@ -1,6 +1,13 @@
 // The incidents + notifications stage as a Whistle extension. `whistle start` adds it; detectors
 // report into `manager` (a FindingSink) and remediators use `manager` (subscribe, transition,
-// appendHistory, isSuppressed) and `notifier.openTicket` once `ready()` resolves.
+// appendHistory, isSuppressed) and `notifier.openTicket` once `ready()` resolves. Put it before the
+// extensions that use it (they are created in order, so `current` is set by then):
+//   const incidents = incidentsExtension();
+//   extensions: [
+//     incidents,
+//     detectorsExtension({ sink: () => incidents.current!.manager }),
+//     bootstrapExtension({ incidents: () => incidents.current!.manager, tickets: () => incidents.current!.notifier }),
+//   ]
 import type { AppContext } from '../app/context.ts';
 import type { Extension } from '../app/whistle.ts';
 import type { Component } from '../core/component.ts';
