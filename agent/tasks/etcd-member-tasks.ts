@@ -1,7 +1,7 @@
 // Cluster-API tasks, run through the node's own member with the node's client certificate: list
 // members with each one's status, add (as learner), promote, remove. Each is idempotent.
 import { z } from 'zod';
-import { endpointStatus, listMembers, openClient, type EndpointStatus, type MemberInfo } from '../../bootstrap/etcd/client.ts';
+import { endpointStatus, listMembers, sharedClient, type EndpointStatus, type MemberInfo } from '../../bootstrap/etcd/client.ts';
 import { paths, type NodeEnv } from './node-env.ts';
 import { defineTask } from './task-kind.ts';
 
@@ -14,7 +14,7 @@ export const tlsOf = (env: NodeEnv) => {
   return { ca: f.ca, cert: f.clientCert, key: f.key };
 };
 
-const localClient = (env: NodeEnv, clientPort: number, deadlineMs = 3_000) => openClient(`https://${env.address}:${clientPort}`, tlsOf(env), deadlineMs);
+const localClient = (env: NodeEnv, clientPort: number) => sharedClient(`https://${env.address}:${clientPort}`, tlsOf(env));
 
 export interface MemberView extends MemberInfo {
   status: EndpointStatus | null;
@@ -33,33 +33,29 @@ export interface ClusterView {
 /** Members, each endpoint's status, leader, and whether a quorum read succeeds. */
 export async function clusterView(env: NodeEnv, clientPort: number): Promise<ClusterView> {
   const client = localClient(env, clientPort);
+  const members = await listMembers(client);
+  const statuses = await Promise.all(members.map((m) => (m.clientURLs[0] ? endpointStatus(m.clientURLs[0], tlsOf(env)) : Promise.resolve(null))));
+  let quorum = false;
+  let revision: number | null = null;
   try {
-    const members = await listMembers(client);
-    const statuses = await Promise.all(members.map((m) => (m.clientURLs[0] ? endpointStatus(m.clientURLs[0], tlsOf(env)) : Promise.resolve(null))));
-    let quorum = false;
-    let revision: number | null = null;
-    try {
-      const r = await client.get('whistle/health').exec();
-      quorum = true;
-      revision = Number(r.header.revision);
-    } catch {
-      quorum = false;
-    }
-    const leaderId = statuses.find((s) => s?.ok && s.leader && s.leader !== '0')?.leader ?? null;
-    const local = statuses.find((s) => s?.endpoint === `https://${env.address}:${clientPort}`);
-    return {
-      members: members.map((m, i) => {
-        const s = statuses[i] ?? null;
-        return { ...m, status: s, healthy: Boolean(s?.ok && s.leader && s.leader !== '0' && quorum) };
-      }),
-      leaderId,
-      quorum,
-      revision,
-      localId: local?.memberId ?? null,
-    };
-  } finally {
-    client.close();
+    const r = await client.get('whistle/health').exec();
+    quorum = true;
+    revision = Number(r.header.revision);
+  } catch {
+    quorum = false;
   }
+  const leaderId = statuses.find((s) => s?.ok && s.leader && s.leader !== '0')?.leader ?? null;
+  const local = statuses.find((s) => s?.endpoint === `https://${env.address}:${clientPort}`);
+  return {
+    members: members.map((m, i) => {
+      const s = statuses[i] ?? null;
+      return { ...m, status: s, healthy: Boolean(s?.ok && s.leader && s.leader !== '0' && quorum) };
+    }),
+    leaderId,
+    quorum,
+    revision,
+    localId: local?.memberId ?? null,
+  };
 }
 
 export const etcdMembers = defineTask('etcd.members', z.strictObject({ clientPort: port }), async (p, env) => ({ ...(await clusterView(env, p.clientPort)) }));
@@ -69,40 +65,28 @@ export const etcdMemberAdd = defineTask(
   z.strictObject({ clientPort: port, peerURL, learner: z.boolean().default(true) }),
   async (p, env) => {
     const client = localClient(env, p.clientPort);
-    try {
-      const before = await listMembers(client);
-      const existing = before.find((m) => m.peerURLs.includes(p.peerURL));
-      if (existing) return { added: false, member: existing, members: before };
-      const res = await client.cluster.memberAdd({ peerURLs: [p.peerURL], isLearner: p.learner });
-      const members = (res.members ?? []).map((m) => ({ id: String(m.ID), name: m.name ?? '', peerURLs: m.peerURLs ?? [], clientURLs: m.clientURLs ?? [], isLearner: Boolean((m as { isLearner?: boolean }).isLearner) }));
-      return { added: true, member: { id: String(res.member.ID), peerURLs: res.member.peerURLs, isLearner: p.learner }, members };
-    } finally {
-      client.close();
-    }
+    const before = await listMembers(client);
+    const existing = before.find((m) => m.peerURLs.includes(p.peerURL));
+    if (existing) return { added: false, member: existing, members: before };
+    const res = await client.cluster.memberAdd({ peerURLs: [p.peerURL], isLearner: p.learner });
+    const members = (res.members ?? []).map((m) => ({ id: String(m.ID), name: m.name ?? '', peerURLs: m.peerURLs ?? [], clientURLs: m.clientURLs ?? [], isLearner: Boolean((m as { isLearner?: boolean }).isLearner) }));
+    return { added: true, member: { id: String(res.member.ID), peerURLs: res.member.peerURLs, isLearner: p.learner }, members };
   },
 );
 
 export const etcdMemberPromote = defineTask('etcd.member-promote', z.strictObject({ clientPort: port, memberId }), async (p, env) => {
   const client = localClient(env, p.clientPort);
-  try {
-    const m = (await listMembers(client)).find((x) => x.id === p.memberId);
-    if (!m) throw new Error(`member ${p.memberId} is not in the cluster`);
-    if (!m.isLearner) return { promoted: false, alreadyVoter: true };
-    await client.cluster.memberPromote({ ID: p.memberId });
-    return { promoted: true };
-  } finally {
-    client.close();
-  }
+  const m = (await listMembers(client)).find((x) => x.id === p.memberId);
+  if (!m) throw new Error(`member ${p.memberId} is not in the cluster`);
+  if (!m.isLearner) return { promoted: false, alreadyVoter: true };
+  await client.cluster.memberPromote({ ID: p.memberId });
+  return { promoted: true };
 });
 
 export const etcdMemberRemove = defineTask('etcd.member-remove', z.strictObject({ clientPort: port, memberId }), async (p, env) => {
   const client = localClient(env, p.clientPort);
-  try {
-    const m = (await listMembers(client)).find((x) => x.id === p.memberId);
-    if (!m) return { removed: false, notMember: true };
-    await client.cluster.memberRemove({ ID: p.memberId });
-    return { removed: true, member: m };
-  } finally {
-    client.close();
-  }
+  const m = (await listMembers(client)).find((x) => x.id === p.memberId);
+  if (!m) return { removed: false, notMember: true };
+  await client.cluster.memberRemove({ ID: p.memberId });
+  return { removed: true, member: m };
 });

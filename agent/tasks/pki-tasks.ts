@@ -1,6 +1,7 @@
 // PKI tasks: the node makes its own key and a CSR; the plane signs; the node installs the certs.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
+import { closeSharedClients } from '../../bootstrap/etcd/client.ts';
 import { ensureKeyAndCsr } from '../../bootstrap/pki/csr.ts';
 import { x509 } from '../../bootstrap/pki/x509.ts';
 import { paths } from './node-env.ts';
@@ -41,6 +42,8 @@ export const pkiInstall = defineTask(
       writeFileSync(file, text);
       changed++;
     }
+    // Connections made with the old certificates must not be reused.
+    if (changed > 0) closeSharedClients();
     return { changed };
   },
 );

@@ -17,7 +17,32 @@ export function openClient(endpoints: string | string[], tls: TlsFiles, deadline
     dialTimeout: deadlineMs,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + deadlineMs }),
     faultHandling: { host: () => noop, global: noop },
+    // A member that comes back must be seen at once: keep gRPC's reconnect backoff short.
+    grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1_000 },
   });
+}
+
+/**
+ * Long-lived clients, one per (endpoint, client certificate): a TLS gRPC connection per call costs
+ * far more than the call. Dropped by `closeSharedClients` when certificates change.
+ */
+const shared = new Map<string, Etcd3>();
+
+export function sharedClient(endpoint: string, tls: TlsFiles): Etcd3 {
+  const key = `${endpoint}|${tls.cert}`;
+  let c = shared.get(key);
+  if (!c) shared.set(key, (c = openClient(endpoint, tls, 2_000)));
+  return c;
+}
+
+export function closeSharedClients(): void {
+  for (const c of shared.values()) c.close();
+  shared.clear();
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
 }
 
 export interface MemberInfo {
@@ -53,9 +78,21 @@ export async function listMembers(client: Etcd3): Promise<MemberInfo[]> {
 
 /** Maintenance status of one endpoint through its own connection (Status is answered locally, quorum or not). */
 export async function endpointStatus(endpoint: string, tls: TlsFiles, deadlineMs = 2_000): Promise<EndpointStatus> {
-  const client = openClient(endpoint, tls, deadlineMs);
+  const first = await statusVia(sharedClient(endpoint, tls), endpoint, deadlineMs);
+  if (first.ok) return first;
+  // A shared connection can still be in reconnect backoff from an earlier outage: confirm a failure
+  // on a fresh connection before calling the member down.
+  const fresh = openClient(endpoint, tls, deadlineMs);
   try {
-    const s = await client.maintenance.status();
+    return await statusVia(fresh, endpoint, deadlineMs);
+  } finally {
+    fresh.close();
+  }
+}
+
+async function statusVia(client: Etcd3, endpoint: string, deadlineMs: number): Promise<EndpointStatus> {
+  try {
+    const s = await withDeadline(client.maintenance.status(), deadlineMs);
     return {
       endpoint,
       ok: true,
@@ -68,7 +105,5 @@ export async function endpointStatus(endpoint: string, tls: TlsFiles, deadlineMs
     };
   } catch (err) {
     return { endpoint, ok: false, error: (err as Error).message.split('\n')[0] };
-  } finally {
-    client.close();
   }
 }

@@ -4,7 +4,7 @@
 // Every agent reports every member it knows, so a member whose whole node died is still reported
 // down by the others. When the local member cannot answer, the last known membership is used.
 import type { Sample } from '../../core/types.ts';
-import { endpointStatus, listMembers, openClient, type MemberInfo, type TlsFiles } from './client.ts';
+import { endpointStatus, listMembers, sharedClient, type MemberInfo, type TlsFiles } from './client.ts';
 
 export interface EtcdTelemetryOptions {
   cluster: string;
@@ -34,13 +34,10 @@ export class EtcdTelemetry {
   async collect(now = Date.now()): Promise<Sample[]> {
     const { cluster, node, tls } = this.opts;
     const timeoutMs = this.opts.timeoutMs ?? 1_500;
-    const client = openClient(this.opts.endpoint, tls, timeoutMs);
     try {
-      this.known = await listMembers(client);
+      this.known = await listMembers(sharedClient(this.opts.endpoint, tls));
     } catch {
       // Keep the last known membership: the local member being down is itself what to report.
-    } finally {
-      client.close();
     }
     // Members not started yet have no name; they are reported once they run.
     const members = this.known.filter((m) => m.name !== '');

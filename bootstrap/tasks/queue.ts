@@ -136,6 +136,7 @@ export class TaskQueue {
     if (f.task.cluster !== cluster || f.task.node !== node) return 'forbidden';
     clearTimeout(f.timer);
     this.inflight.delete(result.taskId);
+    this.log.debug({ task: f.task.kind, node, ok: result.ok, ms: Date.now() - f.task.createdAt }, 'task done');
     void this.record(f.task, result.ok ? 'succeeded' : 'failed', { output: result.output, error: result.error });
     f.resolve(result);
     return 'accepted';

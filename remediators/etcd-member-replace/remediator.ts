@@ -32,6 +32,8 @@ export interface EtcdMemberReplaceOptions {
   log: Logger;
   /** How long to wait for telemetry to show the healed cluster before resolving. */
   telemetryCatchUpMs?: number;
+  /** A member must still be unhealthy this long after the first live check. */
+  confirmAfterMs?: number;
 }
 
 export class EtcdMemberReplace implements IncidentListener {
@@ -106,7 +108,14 @@ export class EtcdMemberReplace implements IncidentListener {
     // Re-check live instead of trusting telemetry that may be seconds old.
     const info = await engine.info(inc.cluster);
     if (!info.quorum) return this.quorumLost(inc);
-    const bad = info.members.filter((m) => !m.healthy);
+    const firstBad = info.members.filter((m) => !m.healthy);
+    if (firstBad.length === 0) return;
+    // Check again after a moment: act only on a member that stays unhealthy (a member that is
+    // restarting or catching up is not lost).
+    await sleep(this.o.confirmAfterMs ?? 1_000);
+    const again = await engine.info(inc.cluster);
+    if (!again.quorum) return this.quorumLost(inc);
+    const bad = again.members.filter((m) => !m.healthy && firstBad.some((b) => b.id === m.id));
     this.o.log.info({ incident: inc.id, bad: bad.map((m) => m.name || m.id) }, 'live re-check');
     if (bad.length === 0) return;
     const lost = bad[0]!;
@@ -115,11 +124,11 @@ export class EtcdMemberReplace implements IncidentListener {
     // An agent that is alive is long-polling right now (or was a moment ago): be strict here, a
     // reset sent to a gone agent would only time out.
     const sameNodeOk = lostNode !== null && this.o.cfg.etcdMemberReplace.preferSameNode && engine.reader.agentAlive(c, lostNode, 2_000);
-    const memberNodes = new Set(info.members.map((m) => m.node));
+    const memberNodes = new Set(again.members.map((m) => m.node));
     const spare = c.nodes.find((n) => !memberNodes.has(n.node) && n.role === 'spare' && engine.reader.agentAlive(c, n.node))
       ?? c.nodes.find((n) => !memberNodes.has(n.node) && engine.reader.agentAlive(c, n.node));
     const replacement = sameNodeOk ? lostNode : spare?.node;
-    const expected = [...info.members.filter((m) => m !== lost).map((m) => m.node ?? m.name), replacement ?? '?'];
+    const expected = [...again.members.filter((m) => m.id !== lost.id).map((m) => m.node ?? m.name), replacement ?? '?'];
     const plan = [
       `replace etcd member ${lost.name || lost.id} (${lost.peerURL}) of ${inc.cluster}: ${lost.error ?? 'unhealthy'}`,
       `  1. etcd remove ${lostNode ?? lost.id} (through a healthy member)`,
@@ -132,7 +141,7 @@ export class EtcdMemberReplace implements IncidentListener {
       target,
       kind: 'etcd.member-replace',
       unhealthy: bad.length,
-      total: info.members.length,
+      total: again.members.length,
       plan,
       actor: REMEDIATOR,
       act: async () => {
@@ -179,8 +188,10 @@ export class EtcdMemberReplace implements IncidentListener {
     if (approvals.list({ incidentId: inc.id }).some((p) => ['awaiting_approval', 'approved', 'executing'].includes(p.state))) return;
     // Re-check live: telemetry can lag a membership change; only a cluster that really has no
     // quorum gets a restore plan.
-    const live = await engine.info(inc.cluster);
-    if (live.quorum) return;
+    if ((await engine.info(inc.cluster)).quorum) return;
+    // An election in progress also has no quorum for a moment: check again after a while.
+    await sleep(this.o.confirmAfterMs ?? 1_000);
+    if ((await engine.info(inc.cluster)).quorum) return;
     let text: string;
     let params: Record<string, unknown>;
     try {

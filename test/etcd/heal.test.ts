@@ -96,6 +96,9 @@ describe('etcd self-healing: one member lost', () => {
     for (const a of [...actions].reverse()) console.log(`[etcd-heal] +${((a.ts - killedAt) / 1000).toFixed(2)} s ${a.kind} ${a.state} ${a.state === 'failed' ? a.reason : ''}`);
     const kinds = actions.map((a) => `${a.kind}:${a.state}`);
     expect(kinds).toEqual(expect.arrayContaining(['etcd.member-replace:started', 'etcd.member-replace:succeeded', 'etcd.remove:succeeded', 'etcd.reset:succeeded', 'etcd.join:succeeded']));
+    // Nothing was replaced before the kill: a healthy cluster is left alone.
+    const early = (await h.h.recorder.list({ cluster: h.cluster })).filter((a) => a.kind === 'etcd.member-replace' && a.ts < killedAt);
+    expect(early).toEqual([]);
     console.log(`[etcd-heal] writes ok=${writes} failed total=${failedTotal} failed after replacement started=${failedAfterReplaceStart}`);
     expect(writes).toBeGreaterThan(0);
   }, 180_000);
