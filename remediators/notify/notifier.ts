@@ -49,6 +49,9 @@ export class Notifier implements Component, IncidentListener {
   private readonly workers: Promise<void>[] = [];
   private readonly suppressedNoted = new Set<string>();
   private readonly deliveredWaiters = new Map<string, (() => void)[]>();
+  /** Incidents with events not evaluated yet, and the pass that will evaluate them. */
+  private readonly dirty = new Set<string>();
+  private flushing: Promise<void> | null = null;
   /** Channel → key of the delivery (and its bookkeeping) in progress. */
   private readonly busy = new Map<string, string>();
   private lock: Promise<unknown> = Promise.resolve();
@@ -93,6 +96,7 @@ export class Notifier implements Component, IncidentListener {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
+    while (this.flushing) await this.flushing;
     await this.lock.catch(() => undefined);
     this.abort.abort();
     for (const w of this.wakers.values()) w();
@@ -100,12 +104,37 @@ export class Notifier implements Component, IncidentListener {
     for (const c of this.channels.values()) await c.close?.();
   }
 
+  /**
+   * Marks the incident for evaluation and returns at once: events that arrive together (a storm,
+   * or an open quickly followed by an update) are evaluated in one pass with one outbox insert,
+   * and the incident manager's event delivery never waits on the store.
+   */
   async onIncidentEvent(event: IncidentEvent): Promise<void> {
     if (this.stopped) return;
-    await this.exclusive(async () => {
-      const rec = this.opts.manager.record(event.incident.id);
-      if (rec) await this.evaluate(rec);
-    });
+    this.dirty.add(event.incident.id);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing || this.stopped) return;
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() =>
+        this.exclusive(async () => {
+          const ids = [...this.dirty];
+          this.dirty.clear();
+          const batch: OutboxEntry[] = [];
+          for (const id of ids) {
+            const rec = this.opts.manager.record(id);
+            if (rec) await this.evaluate(rec, batch);
+          }
+          await this.enqueueBatch(batch);
+        }),
+      )
+      .catch((err: Error) => this.opts.log.error({ err: err.message }, 'evaluating incident events failed'))
+      .finally(() => {
+        this.flushing = null;
+        if (this.dirty.size > 0) this.scheduleFlush();
+      });
   }
 
   /** Evaluates every incident the manager holds (group wait elapsed, repeat due, silence ended). */
@@ -113,7 +142,9 @@ export class Notifier implements Component, IncidentListener {
     if (this.stopped) return;
     await this.exclusive(async () => {
       const current = this.opts.manager.current();
-      for (const rec of current) await this.evaluate(rec);
+      const batch: OutboxEntry[] = [];
+      for (const rec of current) await this.evaluate(rec, batch);
+      await this.enqueueBatch(batch);
       const keep = new Set(current.map((r) => r.id));
       this.outbox.prune(keep);
       for (const k of this.suppressedNoted) if (!keep.has(k.slice(0, k.indexOf('|')))) this.suppressedNoted.delete(k);
@@ -155,6 +186,7 @@ export class Notifier implements Component, IncidentListener {
 
   /** Resolves once every channel's outbox is empty. For tests and orderly shutdown. */
   async drained(): Promise<void> {
+    while (this.flushing) await this.flushing;
     while (!this.stopped && [...this.channels.keys()].some((c) => this.outbox.pendingCount(c) > 0 || this.busy.has(c))) await sleep(20);
   }
 
@@ -168,7 +200,8 @@ export class Notifier implements Component, IncidentListener {
     return run;
   }
 
-  private async evaluate(rec: IncidentRecord): Promise<void> {
+  /** Decides what is missing for one incident; the entries are added to `batch` for one insert. */
+  private async evaluate(rec: IncidentRecord, batch: OutboxEntry[]): Promise<void> {
     const targets = this.router.route(rec);
     if (targets.length === 0) return;
     await this.outbox.loadIncidents([rec.id]);
@@ -205,7 +238,7 @@ export class Notifier implements Component, IncidentListener {
         }
         continue;
       }
-      await this.enqueue(t.channel, want.kind, toView(rec), rec.revision, want.key, want.note);
+      batch.push(this.entry(t.channel, want.kind, toView(rec), rec.revision, want.key, want.note));
     }
   }
 
@@ -231,11 +264,21 @@ export class Notifier implements Component, IncidentListener {
     return r ? `${r.kind}${r.actor && r.actor !== 'whistle' ? ` by ${r.actor}` : ''}: ${r.reason}` : undefined;
   }
 
-  private async enqueue(channel: string, kind: DeliveryKind, incident: IncidentView, revision: number, key: string, note?: string, plan?: string): Promise<void> {
+  private entry(channel: string, kind: DeliveryKind, incident: IncidentView, revision: number, key: string, note?: string, plan?: string): OutboxEntry {
     const entry: OutboxEntry = { key, kind, channel, incident, revision, link: this.link(incident.id), enqueuedAt: this.now() };
     if (note) entry.note = note;
     if (plan) entry.plan = plan;
-    if (await this.outbox.enqueue(entry)) {
+    return entry;
+  }
+
+  private async enqueue(channel: string, kind: DeliveryKind, incident: IncidentView, revision: number, key: string, note?: string, plan?: string): Promise<void> {
+    await this.enqueueBatch([this.entry(channel, kind, incident, revision, key, note, plan)]);
+  }
+
+  private async enqueueBatch(entries: OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const fresh = await this.outbox.enqueueMany(entries);
+    for (const channel of new Set(fresh.map((e) => e.channel))) {
       this.opts.metrics.pending.set({ channel }, this.outbox.pendingCount(channel));
       this.wakers.get(channel)?.();
     }

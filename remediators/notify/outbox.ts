@@ -92,14 +92,26 @@ export class Outbox {
 
   /** Durably records a decided notification; returns false when that key was already enqueued. */
   async enqueue(e: OutboxEntry): Promise<boolean> {
-    if (this.has(e.incident.id, e.channel, e.key)) return false;
-    const { ref: _ref, uncertain: _u, ...payload } = e;
-    await this.store.insert('notify_outbox', [
-      { ts: e.enqueuedAt, key: e.key, channel: e.channel, incident_id: e.incident.id, kind: e.kind, payload: JSON.stringify(payload) },
-    ]);
-    this.remember(e);
-    this.pushPending(e);
-    return true;
+    return (await this.enqueueMany([e])).length === 1;
+  }
+
+  /** Records several decided notifications with one insert; returns those that were new. */
+  async enqueueMany(entries: OutboxEntry[]): Promise<OutboxEntry[]> {
+    const seen = new Set<string>();
+    const fresh = entries.filter((e) => !this.has(e.incident.id, e.channel, e.key) && !seen.has(e.key) && seen.add(e.key));
+    if (fresh.length === 0) return [];
+    await this.store.insert(
+      'notify_outbox',
+      fresh.map((e) => {
+        const { ref: _ref, uncertain: _u, ...payload } = e;
+        return { ts: e.enqueuedAt, key: e.key, channel: e.channel, incident_id: e.incident.id, kind: e.kind, payload: JSON.stringify(payload) };
+      }),
+    );
+    for (const e of fresh) {
+      this.remember(e);
+      this.pushPending(e);
+    }
+    return fresh;
   }
 
   /** Undelivered entries of a channel, oldest first. */
