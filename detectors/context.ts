@@ -155,10 +155,13 @@ export class SqlTelemetry {
       const params: Params = { cluster: this.cluster, names: [...q.names], from, to: now };
       // Named labels: group by a hash of their values (cheaper than grouping by the array itself).
       const [lv, group] = q.labelKeys ? [`any(${labelArraySql(q.labelKeys, params)})`, `cityHash64(${labelArraySql(q.labelKeys, params)})`] : ['labels', 'labels'];
-      const rows = await this.run<{ node: string; name: string; lv: unknown; v: number; last_ts: string; first_ts: string; up_ts: string; ups: string }>(
+      // Times come back as small offsets from `to` (Int32, unquoted) rather than 64-bit epochs
+      // (quoted in JSON): a tick parses tens of thousands of these rows.
+      const rows = await this.run<{ node: string; name: string; lv: unknown; v: number; last: number; first: number; up: number; has_up: number }>(
         `latest:${q.names[0]}`,
-        `SELECT node, name, ${lv} AS lv, argMax(value, ts) AS v, toUnixTimestamp64Milli(max(ts)) AS last_ts, toUnixTimestamp64Milli(min(ts)) AS first_ts,
-                toUnixTimestamp64Milli(maxIf(ts, value > 0)) AS up_ts, countIf(value > 0) AS ups
+        `SELECT node, name, ${lv} AS lv, argMax(value, ts) AS v,
+                toInt32(toUnixTimestamp64Milli(max(ts)) - {to:Int64}) AS last, toInt32(toUnixTimestamp64Milli(min(ts)) - {to:Int64}) AS first,
+                toInt32(toUnixTimestamp64Milli(maxIf(ts, value > 0)) - {to:Int64}) AS up, toUInt8(countIf(value > 0) > 0) AS has_up
          FROM samples
          WHERE cluster = {cluster:String} AND name IN {names:Array(String)}
            AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts <= fromUnixTimestamp64Milli({to:Int64})${filterSql(q, params)}
@@ -166,13 +169,12 @@ export class SqlTelemetry {
         params,
       );
       for (const r of rows) {
-        const labels = labelsOf(q.labelKeys, r.lv);
-        const k = `${r.node}\u0000${r.name}\u0000${JSON.stringify(labels)}`;
-        const ts = Number(r.last_ts);
-        const up = Number(r.ups) > 0 ? Number(r.up_ts) : null;
+        const k = q.labelKeys ? `${r.node}\u0000${r.name}\u0000${(r.lv as string[]).join('\u0000')}` : `${r.node}\u0000${r.name}\u0000${JSON.stringify(r.lv)}`;
+        const ts = now + r.last;
+        const up = r.has_up ? now + r.up : null;
         const e = st.entries.get(k);
         if (!e) {
-          st.entries.set(k, { node: r.node, name: r.name, labels, value: Number(r.v), ts, lastNonZeroTs: up, firstTs: Number(r.first_ts) });
+          st.entries.set(k, { node: r.node, name: r.name, labels: labelsOf(q.labelKeys, r.lv), value: Number(r.v), ts, lastNonZeroTs: up, firstTs: now + r.first });
           continue;
         }
         if (ts >= e.ts) {
@@ -180,7 +182,7 @@ export class SqlTelemetry {
           e.ts = ts;
         }
         if (up !== null && (e.lastNonZeroTs === null || up > e.lastNonZeroTs)) e.lastNonZeroTs = up;
-        e.firstTs = Math.min(e.firstTs, Number(r.first_ts));
+        e.firstTs = Math.min(e.firstTs, now + r.first);
       }
       st.wm = Math.max(st.wm, now);
     }
@@ -258,14 +260,14 @@ export class SqlTelemetry {
 
   private async fold(q: SeriesQuery, st: SeriesState, from: number, to: number): Promise<void> {
     const params: Params = { cluster: this.cluster, names: [...q.names], bucket: q.bucketMs, from, to };
-    const rows = await this.run<{ node: string; name: string; lv: string[]; b: string; s: number; c: string }>(
+    const rows = await this.run<{ node: string; name: string; lv: string[]; b: number; s: number; c: number }>(
       `series:${q.names[0]}`,
-      `SELECT node, name, ${labelArraySql(q.labelKeys, params)} AS lv,
-              intDiv(toUnixTimestamp64Milli(ts), {bucket:Int64}) AS b, sum(value) AS s, count() AS c
+      `SELECT node, name, any(${labelArraySql(q.labelKeys, params)}) AS lv,
+              toUInt32(intDiv(toUnixTimestamp64Milli(ts), {bucket:Int64})) AS b, sum(value) AS s, toUInt32(count()) AS c
        FROM samples
        WHERE cluster = {cluster:String} AND name IN {names:Array(String)}
          AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})${filterSql(q, params)}
-       GROUP BY node, name, lv, b`,
+       GROUP BY node, name, cityHash64(${labelArraySql(q.labelKeys, params)}), b`,
       params,
     );
     for (const r of rows) {
