@@ -11,14 +11,24 @@ export interface KafkaWhistle extends TestWhistle {
   consumer: TelemetryConsumer;
 }
 
-export async function startKafkaWhistle(brokers: string[], kafka: Record<string, unknown> = {}, ext: KafkaExtensionOptions = {}): Promise<KafkaWhistle> {
+export interface KafkaWhistleOptions {
+  /** An already open (e.g. fault-injecting) store, and the directory for everything else. */
+  store?: Store;
+  dir?: string;
+  writer?: Record<string, unknown>;
+}
+
+export async function startKafkaWhistle(brokers: string[], kafka: Record<string, unknown> = {}, ext: KafkaExtensionOptions = {}, opts: KafkaWhistleOptions = {}): Promise<KafkaWhistle> {
   let consumer: TelemetryConsumer | null = null;
   const tw = await startTestWhistle(
     {
       clusters: CLUSTERS.map((name) => ({ name, joinToken: JOIN_TOKEN })),
       kafka: { enabled: true, brokers, topic: 'whistle.telemetry.test', partitions: 4, groupId: 'whistle-test', sessionTimeoutMs: 6000, publishTimeoutMs: 3000, retryAfterSeconds: 1, ...kafka },
+      ...(opts.writer ? { writer: opts.writer } : {}),
     },
     {
+      ...(opts.store ? { store: opts.store } : {}),
+      ...(opts.dir ? { dir: opts.dir } : {}),
       extensions: [
         kafkaExtension({
           ...ext,
