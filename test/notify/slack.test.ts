@@ -114,6 +114,23 @@ describe('Slack channel', () => {
     await eventually(() => mine[0]!.edits === 1, 'the found message is updated');
   });
 
+  it('a revoked token (invalid_auth) is retried with backoff, counted and shown in the history, and recovers', async () => {
+    slack.validToken = 'xoxb-a-new-token';
+    const failuresBefore = await metricValue(stack.registry, 'whistle_notify_failures_total', { channel: 'ops-slack' });
+    const t = c.advance(60 * MIN);
+    await stack.manager.report(report(t, [finding({ subject: 'node-auth' }, t)], 'cert-expiry'));
+    await eventually(async () => (await metricValue(stack.registry, 'whistle_notify_failures_total', { channel: 'ops-slack' })) >= failuresBefore + 3, 'three failed attempts');
+    const id = stack.manager.current().find((i) => i.subject === 'node-auth')!.id;
+    await eventually(async () => (await stack.manager.show(id)).history.some((h) => h.kind === 'notification_failed'), 'failure in history');
+    const failed = (await stack.manager.show(id)).history.find((h) => h.kind === 'notification_failed')!;
+    expect(failed.reason).toContain('invalid_auth');
+    expect(slack.topLevel().some((m) => m.text.includes('node-auth'))).toBe(false);
+    expect(stack.notifier.outbox.pendingCount('ops-slack')).toBe(1); // kept, not dropped
+    slack.validToken = TOKEN; // the token is fixed
+    await eventually(() => slack.topLevel().some((m) => m.text.includes('node-auth')), 'delivered once the token works');
+    expect(slack.topLevel().filter((m) => m.text.includes('node-auth'))).toHaveLength(1);
+  });
+
   it('never logs the bot token', () => {
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.join('\n')).not.toContain(TOKEN);

@@ -30,7 +30,8 @@ export class SlackStandin {
   private drops = 0;
   url = '';
 
-  constructor(readonly validToken: string) {}
+  /** Change it to make the client's token invalid (a revoked token). */
+  constructor(public validToken: string) {}
 
   /** The next `n` calls answer 429 with `Retry-After: retryAfterSeconds`. */
   rateLimitNext(n: number, retryAfterSeconds = 1): void {
