@@ -47,7 +47,7 @@ describe('etcd quorum lost', () => {
     expect(plan!.kind).toBe('etcd.restore');
     expect(plan!.text).toContain(`etcdctl snapshot restore ${file}`);
     expect(plan!.text).toContain('--initial-cluster=n1=https://127.0.62.1:2380,n2=https://127.0.62.2:2380,n3=https://127.0.62.3:2380');
-    const ticket = h.tickets.tickets.find((t) => t.incident.id === incident.id);
+    const ticket = await eventually('the restore ticket', async () => h.tickets.tickets.find((t) => t.incident.id === incident.id), 30_000);
     expect(ticket?.plan).toContain(`whistle approve ${plan!.id}`);
     expect(ticket?.plan).toContain(file);
     // The ticket reached the ticketing system (Jira stand-in) with the exact plan.
