@@ -39,6 +39,27 @@ export interface LatestRow {
   firstTs: number;
 }
 
+export interface RatioQuery extends LabelFilter {
+  /** e.g. node_filesystem_used_bytes */
+  numerator: string;
+  /** e.g. node_filesystem_size_bytes */
+  denominator: string;
+  /** Only series whose newest numerator / denominator is at least this are returned. */
+  minRatio: number;
+  windowMs: number;
+  /** Labels that identify a series (both metrics must carry the same values). */
+  labelKeys: readonly string[];
+}
+
+export interface RatioRow {
+  node: string;
+  labels: Labels;
+  numerator: number;
+  denominator: number;
+  /** Newest sample time of the pair (epoch ms). */
+  ts: number;
+}
+
 export interface SeriesQuery extends LabelFilter {
   names: readonly string[];
   windowMs: number;
@@ -71,6 +92,11 @@ export interface TelemetryQueries {
   latest(q: LatestQuery): Promise<LatestRow[]>;
   /** Bucketed series over a window (incrementally maintained: only new data is read each tick). */
   series(q: SeriesQuery): Promise<SeriesRow[]>;
+  /**
+   * Series whose newest numerator / denominator (e.g. used / size) is at least `minRatio`, judged in
+   * ClickHouse so only the few over the line come back, however many series the cluster has.
+   */
+  ratioAbove(q: RatioQuery): Promise<RatioRow[]>;
   /**
    * When each node last sent anything (any sample), within `lookbackMs`. Read incrementally: each
    * call reads what arrived since the previous one (the first reads `recentMs`); `nodes` not seen

@@ -9,7 +9,7 @@
 // `latenessMs` after their timestamp miss their bucket (they still count for `latest`).
 import type { Labels } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
-import type { LabelFilter, LatestQuery, LatestRow, SeriesPoint, SeriesQuery, SeriesRow, TelemetryQueries } from './api.ts';
+import type { LabelFilter, LatestQuery, LatestRow, RatioQuery, RatioRow, SeriesPoint, SeriesQuery, SeriesRow, TelemetryQueries } from './api.ts';
 
 type Params = Record<string, string | number | readonly (string | number)[]>;
 
@@ -125,6 +125,7 @@ export class SqlTelemetry {
     return {
       latest: (q) => this.latest(now, q),
       series: (q) => this.series(now, q),
+      ratioAbove: (q) => this.ratioAbove(now, q),
       lastSeen: (q) => this.lastSeen(now, q),
       sql: (sql, params) => this.sql(sql, params),
     };
@@ -320,6 +321,23 @@ export class SqlTelemetry {
     const out = new Map<string, number>();
     for (const [node, ts] of st.last) if (ts >= now - q.lookbackMs && ts <= now) out.set(node, ts);
     return out;
+  }
+
+  async ratioAbove(now: number, q: RatioQuery): Promise<RatioRow[]> {
+    const params: Params = { cluster: this.cluster, num: q.numerator, den: q.denominator, min: q.minRatio, from: now - q.windowMs, to: now };
+    const lv = labelArraySql(q.labelKeys, params);
+    const rows = await this.run<{ node: string; lv: string[]; n: number; d: number; last: number }>(
+      `ratio:${q.numerator}`,
+      `SELECT node, any(${lv}) AS lv, argMaxIf(value, ts, name = {num:String}) AS n, argMaxIf(value, ts, name = {den:String}) AS d,
+              toInt32(toUnixTimestamp64Milli(max(ts)) - {to:Int64}) AS last
+       FROM samples
+       WHERE cluster = {cluster:String} AND name IN ({num:String}, {den:String})
+         AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts <= fromUnixTimestamp64Milli({to:Int64})${filterSql(q, params)}
+       GROUP BY node, cityHash64(${lv})
+       HAVING countIf(name = {num:String}) > 0 AND countIf(name = {den:String}) > 0 AND d > 0 AND n / d >= {min:Float64}`,
+      params,
+    );
+    return rows.map((r) => ({ node: r.node, labels: labelsOf(q.labelKeys, r.lv), numerator: Number(r.n), denominator: Number(r.d), ts: now + r.last }));
   }
 
   private async run<T>(label: string, sql: string, params: Params): Promise<T[]> {

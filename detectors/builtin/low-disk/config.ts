@@ -25,7 +25,7 @@ export const lowDiskConfig = z
     minFitPoints: z.number().int().min(2).default(4),
     minFitSpanMs: z.number().int().nonnegative().default(HOUR),
     /** Only filesystems reported within this window are judged (a silent agent is agent-silent's finding). */
-    freshMs: z.number().int().positive().default(2 * 60_000),
+    freshMs: z.number().int().positive().default(60_000),
     /** Tiny filesystems (boot partitions, small config mounts) are ignored, like node-exporter does. */
     minSizeBytes: z.number().nonnegative().default(100 * 1024 * 1024),
     /** Filesystems with fewer inodes than this (or none: btrfs, some FUSE) get no inode check. */

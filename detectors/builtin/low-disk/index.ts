@@ -11,10 +11,12 @@ export default defineDetector({
     const m = cfg.metrics;
     // Read-only and ignored filesystem types are filtered in ClickHouse already (and again in the logic).
     const filter = { exclude: { readonly: ['true'], fstype: cfg.ignoreFsTypes } };
-    const [latest, history] = await Promise.all([
-      ctx.telemetry.latest({ names: [m.size, m.used, m.files, m.filesUsed], windowMs: cfg.freshMs, labelKeys: ['mount', 'fstype', 'readonly', 'device'], ...filter }),
-      ctx.telemetry.series({ names: [m.used, m.filesUsed], windowMs: cfg.windowMs, bucketMs: cfg.bucketMs, labelKeys: ['mount'], ...filter }),
+    const level = { windowMs: cfg.freshMs, minRatio: cfg.warnPercent / 100, labelKeys: ['mount', 'fstype', 'readonly', 'device'], ...filter };
+    const [bytes, inodes, history] = await Promise.all([
+      ctx.telemetry.ratioAbove({ numerator: m.used, denominator: m.size, ...level }),
+      ctx.telemetry.ratioAbove({ numerator: m.filesUsed, denominator: m.files, ...level }),
+      ctx.telemetry.series({ names: [m.used, m.size, m.filesUsed, m.files], windowMs: cfg.windowMs, bucketMs: cfg.bucketMs, labelKeys: ['mount', 'fstype', 'device'], ...filter }),
     ]);
-    return lowDiskFindings(ctx.cluster, ctx.now, latest, history, cfg);
+    return lowDiskFindings(ctx.cluster, ctx.now, { bytes, inodes, history }, cfg);
   },
 });

@@ -1,11 +1,25 @@
-// low-disk from rows: the newest size/used (bytes and inodes) per node and mount, plus the bucketed
-// history of "used". Level and prediction are judged separately; the worse one sets the severity.
+// low-disk from rows: filesystems whose newest used/total is over the warning level (judged in
+// ClickHouse, so only those come back), and the bucketed history of used and total for every
+// filesystem (trend). Level and prediction are judged separately; the worse sets the severity.
+// The prediction extrapolates the fitted line (like Prometheus' predict_linear): time to full =
+// (total - fit(now)) / slope, or from the newest level when the filesystem is also over the line.
 import type { Finding, Severity } from '../../../core/types.ts';
-import { humanDuration, makeFinding, type LatestRow, type SeriesPoint, type SeriesRow } from '../../api.ts';
-import { theilSen, type Fit } from '../../fit.ts';
+import { humanDuration, makeFinding, type RatioRow, type SeriesPoint, type SeriesRow } from '../../api.ts';
+import { at, theilSen, type Fit } from '../../fit.ts';
 import type { LowDiskConfig } from './config.ts';
 
 export const ID = 'low-disk';
+
+export type Resource = 'bytes' | 'inodes';
+
+export interface LowDiskRows {
+  /** used/size >= warn level, bytes (labels mount, fstype, readonly, device). */
+  bytes: readonly RatioRow[];
+  /** files_used/files >= warn level. */
+  inodes: readonly RatioRow[];
+  /** Bucket means of used, size, files_used, files (labels mount, fstype, device). */
+  history: readonly SeriesRow[];
+}
 
 interface Fs {
   node: string;
@@ -13,8 +27,9 @@ interface Fs {
   fstype: string;
   device: string;
   readonly: boolean;
-  values: Partial<Record<'size' | 'used' | 'files' | 'filesUsed', number>>;
-  ts: number;
+  level?: RatioRow;
+  used?: readonly SeriesPoint[];
+  total?: readonly SeriesPoint[];
 }
 
 // Fits are recomputed only when a bucket closes: series arrays are stable between ticks.
@@ -29,71 +44,70 @@ function fitOf(points: readonly SeriesPoint[]): Fit | null {
 }
 
 const GiB = 1024 ** 3;
-function amount(v: number, resource: 'bytes' | 'inodes'): string {
+function amount(v: number, resource: Resource): string {
   if (resource === 'inodes') return v >= 1e6 ? `${(v / 1e6).toFixed(1)}M inodes` : `${Math.round(v)} inodes`;
   return v >= GiB ? `${(v / GiB).toFixed(1)} GiB` : `${(v / 1024 ** 2).toFixed(0)} MiB`;
 }
 
-export function lowDiskFindings(cluster: string, now: number, latest: readonly LatestRow[], history: readonly SeriesRow[], cfg: LowDiskConfig): Finding[] {
+export function lowDiskFindings(cluster: string, now: number, rows: LowDiskRows, cfg: LowDiskConfig): Finding[] {
   const m = cfg.metrics;
-  const field = new Map<string, keyof Fs['values']>([
-    [m.size, 'size'],
-    [m.used, 'used'],
-    [m.files, 'files'],
-    [m.filesUsed, 'filesUsed'],
-  ]);
-  const filesystems = new Map<string, Fs>();
-  for (const r of latest) {
-    const f = field.get(r.name);
-    const mount = r.labels.mount;
-    if (!f || !mount) continue;
-    const k = `${r.node}\u0000${mount}`;
-    let fs = filesystems.get(k);
+  const fss = { bytes: new Map<string, Fs>(), inodes: new Map<string, Fs>() };
+  const fsOf = (resource: Resource, node: string, labels: Record<string, string>): Fs => {
+    const mount = labels.mount ?? '';
+    const k = `${node}\u0000${mount}`;
+    let fs = fss[resource].get(k);
     if (!fs) {
-      fs = { node: r.node, mount, fstype: r.labels.fstype ?? '', device: r.labels.device ?? '', readonly: r.labels.readonly === 'true', values: {}, ts: r.ts };
-      filesystems.set(k, fs);
+      fs = { node, mount, fstype: labels.fstype ?? '', device: labels.device ?? '', readonly: labels.readonly === 'true' };
+      fss[resource].set(k, fs);
     }
-    fs.values[f] = r.value;
-    fs.ts = Math.max(fs.ts, r.ts);
-  }
-  const usedHistory = new Map<string, readonly SeriesPoint[]>();
-  for (const s of history) {
-    const f = field.get(s.name);
-    if (f === 'used' || f === 'filesUsed') usedHistory.set(`${s.node}\u0000${s.labels.mount ?? ''}\u0000${f}`, s.points);
+    return fs;
+  };
+  for (const r of rows.bytes) fsOf('bytes', r.node, r.labels).level = r;
+  for (const r of rows.inodes) fsOf('inodes', r.node, r.labels).level = r;
+  for (const s of rows.history) {
+    if (s.name === m.used) fsOf('bytes', s.node, s.labels).used = s.points;
+    else if (s.name === m.size) fsOf('bytes', s.node, s.labels).total = s.points;
+    else if (s.name === m.filesUsed) fsOf('inodes', s.node, s.labels).used = s.points;
+    else if (s.name === m.files) fsOf('inodes', s.node, s.labels).total = s.points;
   }
   const ignored = new Set(cfg.ignoreFsTypes);
   const out: Finding[] = [];
-  for (const [k, fs] of filesystems) {
-    if (fs.readonly || ignored.has(fs.fstype)) continue;
-    const { size, used, files, filesUsed } = fs.values;
-    if (size === undefined || used === undefined || size < cfg.minSizeBytes || size <= 0) continue;
-    const bytes = judge(fs, 'bytes', size, used, usedHistory.get(`${k}\u0000used`), now, cfg);
-    if (bytes) out.push(makeFinding(ID, cluster, now, bytes));
-    if (files !== undefined && filesUsed !== undefined && files >= cfg.minInodes && files > 0) {
-      const inodes = judge(fs, 'inodes', files, filesUsed, usedHistory.get(`${k}\u0000filesUsed`), now, cfg);
-      if (inodes) out.push(makeFinding(ID, cluster, now, inodes));
+  for (const resource of ['bytes', 'inodes'] as const) {
+    for (const fs of fss[resource].values()) {
+      if (fs.readonly || ignored.has(fs.fstype) || !fs.mount) continue;
+      const f = judge(fs, resource, now, cfg);
+      if (f) out.push(makeFinding(ID, cluster, now, f));
     }
   }
   return out;
 }
 
-function judge(fs: Fs, resource: 'bytes' | 'inodes', total: number, used: number, points: readonly SeriesPoint[] | undefined, now: number, cfg: LowDiskConfig) {
-  const pct = (used / total) * 100;
+function judge(fs: Fs, resource: Resource, now: number, cfg: LowDiskConfig) {
+  // The trend: only from history that is still current (the agent may have gone quiet).
   let fit: Fit | null = null;
-  let timeToFullMs: number | null = null;
-  if (points && points.length >= cfg.minFitPoints) {
-    fit = fitOf(points);
-    if (fit && fit.spanMs >= cfg.minFitSpanMs && fit.slope > 0) timeToFullMs = Math.max(0, (total - used) / fit.slope);
-    else if (fit && fit.spanMs < cfg.minFitSpanMs) fit = null;
+  const pts = fs.used;
+  const lastPoint = pts?.[pts.length - 1];
+  if (pts && lastPoint && pts.length >= cfg.minFitPoints && now - lastPoint.t <= 3 * cfg.bucketMs) {
+    const f = fitOf(pts);
+    if (f && f.spanMs >= cfg.minFitSpanMs) fit = f;
   }
+  const totalPoint = fs.total?.[fs.total.length - 1];
+  const total = fs.level?.denominator ?? totalPoint?.v;
+  if (total === undefined || total <= 0) return null;
+  if (resource === 'bytes' ? total < cfg.minSizeBytes : total < cfg.minInodes) return null;
+  const used = fs.level?.numerator ?? (fit ? Math.min(total, Math.max(0, at(fit, now))) : undefined);
+  if (used === undefined) return null;
+  const pct = (used / total) * 100;
+  const timeToFullMs = fit && fit.slope > 0 ? Math.max(0, (total - used) / fit.slope) : null;
+
   const reasons: string[] = [];
   let severity: Severity | null = null;
   const raise = (s: Severity, reason: string) => {
     reasons.push(reason);
     if (severity !== 'critical') severity = s;
   };
-  if (pct >= cfg.criticalPercent) raise('critical', 'level');
-  else if (pct >= cfg.warnPercent) raise('warning', 'level');
+  if (fs.level && pct >= cfg.criticalPercent) raise('critical', 'level');
+  else if (fs.level && pct >= cfg.warnPercent) raise('warning', 'level');
   if (timeToFullMs !== null && timeToFullMs <= cfg.criticalWithinMs) raise('critical', 'trend');
   else if (timeToFullMs !== null && timeToFullMs <= cfg.warnWithinMs) raise('warning', 'trend');
   if (!severity) return null;
@@ -114,13 +128,15 @@ function judge(fs: Fs, resource: 'bytes' | 'inodes', total: number, used: number
       used,
       total,
       usedPercent: Math.round(pct * 100) / 100,
+      /** false: "used" is the trend line's value now (the filesystem is below the warning level). */
+      usedMeasured: fs.level !== undefined,
       reasons,
       trendPerHour: fit ? fit.slope * 3_600_000 : null,
       timeToFullSeconds: timeToFullMs !== null ? Math.round(timeToFullMs / 1000) : null,
       estimatedFullAt: timeToFullMs !== null ? new Date(now + timeToFullMs).toISOString() : null,
       fitPoints: fit?.points ?? 0,
       fitSpanHours: fit ? Math.round((fit.spanMs / 3_600_000) * 10) / 10 : 0,
-      sampleTs: new Date(fs.ts).toISOString(),
+      sampleTs: fs.level ? new Date(fs.level.ts).toISOString() : lastPoint ? new Date(lastPoint.t).toISOString() : null,
     },
   };
 }
