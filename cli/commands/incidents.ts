@@ -25,6 +25,7 @@ interface ShowOut {
   findings: { ts: number; severity: string; summary: string }[];
   history: { ts: number; kind: string; state: string; reason: string; actor: string }[];
   notifications: { ts: number; channel: string; kind: string; status: string; attempt: number; error: string }[];
+  actions: { ts: number; id: string; kind: string; state: string; reason: string; actor: string; dryRun: boolean }[];
   suppressedBy: { kind: string; id: string; comment: string } | null;
 }
 
@@ -73,6 +74,10 @@ export function incidentsCommand(): Command {
       }
       console.log('\nHistory');
       console.log(table(['TIME', 'KIND', 'STATE', 'BY', 'WHAT'], s.history.map((h) => [isoTime(h.ts), h.kind, h.state || '-', h.actor, h.reason])));
+      if (s.actions.length > 0) {
+        console.log('\nActions');
+        console.log(table(['TIME', 'ACTION', 'KIND', 'STATE', 'BY', 'WHY'], s.actions.map((a) => [isoTime(a.ts), a.id, a.kind, `${a.state}${a.dryRun ? ' (dry run)' : ''}`, a.actor, a.reason])));
+      }
       if (s.notifications.length > 0) {
         console.log('\nNotifications');
         console.log(table(['TIME', 'CHANNEL', 'KIND', 'STATUS', 'ATTEMPT', 'ERROR'], s.notifications.map((n) => [isoTime(n.ts), n.channel, n.kind, n.status, n.attempt, n.error || '-'])));

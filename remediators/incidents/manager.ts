@@ -404,6 +404,36 @@ export class IncidentManager implements FindingSink, Component {
     });
   }
 
+  /**
+   * Remediation steps recorded for an incident in the `actions` table (remediators/policy), the
+   * latest state of each step. Empty when no remediator is installed.
+   */
+  async actions(id: string): Promise<{ id: string; ts: number; kind: string; state: string; reason: string; actor: string; dryRun: boolean; detail: Record<string, unknown> }[]> {
+    let rows: { id: string; ms: number; kind: string; state: string; reason: string; actor: string; dry_run: number; detail: string }[];
+    try {
+      rows = await this.store.query(
+        `SELECT id, toUnixTimestamp64Milli(max(ts)) AS ms, argMax(kind, ts) AS kind, argMax(state, ts) AS state, argMax(reason, ts) AS reason,
+                argMax(actor, ts) AS actor, argMax(dry_run, ts) AS dry_run, argMax(detail, ts) AS detail
+         FROM actions WHERE incident_id = {id:String} GROUP BY id ORDER BY ms`,
+        { id },
+      );
+    } catch (err) {
+      // The table belongs to the remediation stage's migrations; without it there are no actions.
+      this.log.debug({ err: (err as Error).message }, 'reading actions failed');
+      return [];
+    }
+    return rows.map((r) => ({
+      id: r.id,
+      ts: Number(r.ms),
+      kind: r.kind,
+      state: r.state,
+      reason: r.reason,
+      actor: r.actor,
+      dryRun: Number(r.dry_run) === 1,
+      detail: JSON.parse(r.detail || '{}') as Record<string, unknown>,
+    }));
+  }
+
   /** One incident with its findings and full history (transitions, actions, deliveries). */
   async show(id: string): Promise<{ incident: IncidentView; findings: unknown[]; history: HistoryEntry[] }> {
     const live = this.incidents.get(id);

@@ -1,6 +1,6 @@
 // Operator API for incidents, silences and maintenance windows (operator token required).
 //   GET    /v1/incidents            ?cluster&detector&severity&state&active&limit
-//   GET    /v1/incidents/:id        incident + findings + history (transitions, actions, deliveries) + notifications
+//   GET    /v1/incidents/:id        incident + findings + history (transitions, notes, deliveries) + actions + notifications
 //   POST   /v1/silences             { matchers, endsAt | durationMs, startsAt?, comment }
 //   GET    /v1/silences             ?active
 //   DELETE /v1/silences/:id         expire now
@@ -77,7 +77,8 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync<{ c
     app.get<{ Params: { id: string } }>('/v1/incidents/:id', async (req) => {
       const shown = await manager.show(req.params.id);
       const notifications = deps.outbox ? await deps.outbox.deliveries(req.params.id) : [];
-      return { ...shown, notifications, suppressedBy: manager.suppressedBy(shown.incident) };
+      const actions = await manager.actions(req.params.id);
+      return { ...shown, actions, notifications, suppressedBy: manager.suppressedBy(shown.incident) };
     });
 
     app.post<{ Body: { matchers: Matcher[]; startsAt?: string | number; endsAt?: string | number; durationMs?: number; comment: string } }>(

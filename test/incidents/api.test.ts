@@ -78,6 +78,13 @@ describe('incidents API', () => {
     expect(shown.body.findings).toHaveLength(1);
     expect(shown.body.history.map((h) => h.kind)).toEqual(['opened', 'notification']);
     expect(shown.body.notifications).toEqual([expect.objectContaining({ channel: 'ops', status: 'delivered' })]);
+    // Remediation steps recorded by a remediator (remediators/policy/recorder.ts) show with it.
+    await store.insert('actions', [
+      { ts: Date.now(), id: 'act-1', incident_id: id, cluster: 'prod-1', subject: 'node-1', kind: 'prune-images', state: 'started', reason: 'disk 96% full', dry_run: 0, actor: 'disk-remediator', detail: '{}' },
+      { ts: Date.now() + 5, id: 'act-1', incident_id: id, cluster: 'prod-1', subject: 'node-1', kind: 'prune-images', state: 'succeeded', reason: 'disk 96% full', dry_run: 0, actor: 'disk-remediator', detail: '{"freedBytes":1}' },
+    ]);
+    const withActions = await api<{ actions: { id: string; state: string; detail: Record<string, unknown> }[] }>('GET', `/v1/incidents/${id}`);
+    expect(withActions.body.actions).toEqual([expect.objectContaining({ id: 'act-1', state: 'succeeded', detail: { freedBytes: 1 } })]);
 
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/whistle_notify_delivered_total\{channel="ops",kind="opened"\} 1/);
@@ -167,6 +174,7 @@ describe('incidents API', () => {
       expect(shown).toContain(`${id}  [critical] open`);
       expect(shown).toMatch(/History[\s\S]*opened[\s\S]*notification/);
       expect(shown).toMatch(/Notifications[\s\S]*ops +opened +delivered/);
+      expect(shown).toMatch(/Actions[\s\S]*act-1 +prune-images +succeeded/);
       expect(shown).toContain('usedPercent: 87');
       out.length = 0;
       await silencesCommand().parseAsync(['create', '--server', url, '--token', OPERATOR, '-m', 'detector=low-disk', '-m', 'subject=~node-9.*', '--duration', '2h', '-c', 'testing'], { from: 'user' });
