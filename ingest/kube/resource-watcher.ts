@@ -99,6 +99,7 @@ export class ResourceWatcher {
           backoff.reset();
           this.o.onHealth?.(true);
         }
+        if (signal.aborted) break;
         const healthy = await this.watch(signal);
         if (healthy) {
           backoff.reset();

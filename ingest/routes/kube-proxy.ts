@@ -132,7 +132,8 @@ export const kubeProxyRoutes: FastifyPluginAsync<KubeProxyOptions> = async (app,
 
   const handler = async (req: FastifyRequest<{ Params: { cluster: string; '*': string } }>, reply: FastifyReply) => {
     const started = Date.now();
-    const [, rawQuery = ''] = req.url.split('?', 2);
+    const qi = req.url.indexOf('?');
+    const rawQuery = qi >= 0 ? req.url.slice(qi + 1) : '';
     const path = `/${req.params['*']}`;
     let actor = 'anonymous';
     const audit = (status: number, refused: string | null) =>
