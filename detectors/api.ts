@@ -24,6 +24,12 @@ export interface LatestQuery extends LabelFilter {
    * set identifies the series. Naming the keys is cheaper and robust to extra labels.
    */
   labelKeys?: readonly string[];
+  /**
+   * Only series whose newest value is within these bounds come back, judged in ClickHouse (e.g.
+   * probes that are down: `{ atMost: 0 }`). Such a query reads its whole window on every call
+   * instead of incrementally, and returns only the few rows that matter.
+   */
+  keep?: { atMost?: number; atLeast?: number };
 }
 
 export interface LatestRow {

@@ -61,6 +61,19 @@ function labelArraySql(keys: readonly string[], params: Params): string {
     .join(', ')}]::Array(String)`;
 }
 
+function keepSql(q: LatestQuery, params: Params): string {
+  const parts: string[] = [];
+  if (q.keep?.atMost !== undefined) {
+    params.keep_max = q.keep.atMost;
+    parts.push('argMax(value, ts) <= {keep_max:Float64}');
+  }
+  if (q.keep?.atLeast !== undefined) {
+    params.keep_min = q.keep.atLeast;
+    parts.push('argMax(value, ts) >= {keep_min:Float64}');
+  }
+  return parts.length ? `\n         HAVING ${parts.join(' AND ')}` : '';
+}
+
 function labelsOf(keys: readonly string[] | undefined, lv: unknown): Labels {
   if (!keys) return (lv ?? {}) as Labels;
   const values = lv as string[];
@@ -137,6 +150,11 @@ export class SqlTelemetry {
    * The first call for a query reads its whole window.
    */
   async latest(now: number, q: LatestQuery): Promise<LatestRow[]> {
+    if (q.keep) {
+      // Filtered: not cacheable (a series leaving the bounds would linger), read the window whole.
+      const st: LatestState = { wm: Number.NEGATIVE_INFINITY, entries: new Map(), lock: Promise.resolve() };
+      return this.latestLocked(now, q, st);
+    }
     const key = JSON.stringify([q.names, q.labelKeys ?? null, q.windowMs, q.match ?? {}, q.exclude ?? {}]);
     let st = this.latestStates.get(key);
     if (!st) {
@@ -166,7 +184,7 @@ export class SqlTelemetry {
          FROM samples
          WHERE cluster = {cluster:String} AND name IN {names:Array(String)}
            AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts <= fromUnixTimestamp64Milli({to:Int64})${filterSql(q, params)}
-         GROUP BY node, name, ${group}`,
+         GROUP BY node, name, ${group}${keepSql(q, params)}`,
         params,
       );
       for (const r of rows) {

@@ -10,7 +10,7 @@ export const certExpiryConfig = z
     metric: z.string().default('cert_expiry_seconds'),
     /** "remaining": seconds until notAfter at the sample's time; "timestamp": notAfter as epoch seconds. */
     valueIs: z.enum(['remaining', 'timestamp']).default('remaining'),
-    freshMs: z.number().int().positive().default(5 * 60_000),
+    freshMs: z.number().int().positive().default(2 * 60_000),
   })
   .refine((c) => c.criticalWithinMs <= c.warnWithinMs, { message: 'must not exceed warnWithinMs', path: ['criticalWithinMs'] });
 

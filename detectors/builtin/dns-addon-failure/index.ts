@@ -10,13 +10,25 @@ export default defineDetector({
   description: 'Cluster DNS or a configured add-on unavailable (Deployment/DaemonSet availability), or DNS probes failing on a share of nodes',
   configSchema: dnsAddonFailureConfig,
   async evaluate(ctx, cfg) {
-    const probes = await ctx.telemetry.latest({
-      names: [cfg.probeMetric],
-      windowMs: cfg.freshMs,
-      labelKeys: ['probe'],
-      ...(cfg.probeNames.length > 0 ? { match: { probe: cfg.probeNames } } : {}),
-    });
-    const out: Finding[] = dnsProbeFindings(ctx.cluster, ctx.now, probes, cfg);
+    // Per probe: how many nodes report it now and which fail, aggregated in ClickHouse.
+    const probes = await ctx.telemetry.sql<{ probe: string; reporting: number; failing: number; failing_nodes: string[] }>(
+      `SELECT probe, toUInt32(count()) AS reporting, toUInt32(countIf(v <= 0)) AS failing, groupArrayIf(100)(node, v <= 0) AS failing_nodes
+       FROM (
+         SELECT node, labels['probe'] AS probe, argMax(value, ts) AS v
+         FROM samples
+         WHERE cluster = {cluster:String} AND name = {metric:String}
+           AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts <= fromUnixTimestamp64Milli({to:Int64})
+         GROUP BY node, probe
+       )
+       GROUP BY probe`,
+      { metric: cfg.probeMetric, from: ctx.now - cfg.freshMs, to: ctx.now },
+    );
+    const out: Finding[] = dnsProbeFindings(
+      ctx.cluster,
+      ctx.now,
+      probes.map((p) => ({ probe: p.probe, reporting: Number(p.reporting), failing: Number(p.failing), failingNodes: p.failing_nodes })),
+      cfg,
+    );
     const observedAt = await ctx.kube.observedAt();
     if (observedAt !== null && ctx.now - observedAt <= cfg.staleMs) out.push(...addonFindings(ctx.cluster, ctx.now, await ctx.kube.workloads(), cfg));
     return out;

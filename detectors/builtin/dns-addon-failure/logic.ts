@@ -1,7 +1,7 @@
 // dns-addon-failure from rows: workload availability (when Kubernetes data exists) and the newest
 // DNS probe result per node.
 import type { Finding } from '../../../core/types.ts';
-import { makeFinding, type LatestRow } from '../../api.ts';
+import { makeFinding } from '../../api.ts';
 import type { KubeWorkloadState } from '../../cluster-state.ts';
 import type { DnsAddonFailureConfig } from './config.ts';
 
@@ -45,29 +45,37 @@ export function addonFindings(cluster: string, now: number, workloads: readonly 
   return out;
 }
 
-export function dnsProbeFindings(cluster: string, now: number, probes: readonly LatestRow[], cfg: DnsAddonFailureConfig): Finding[] {
-  const byProbe = new Map<string, { ok: string[]; failing: string[] }>();
-  for (const p of probes) {
-    if (p.name !== cfg.probeMetric || now - p.ts > cfg.freshMs) continue;
-    const name = p.labels.probe ?? '';
-    if (cfg.probeNames.length > 0 && !cfg.probeNames.includes(name)) continue;
-    let e = byProbe.get(name);
-    if (!e) byProbe.set(name, (e = { ok: [], failing: [] }));
-    (p.value > 0 ? e.ok : e.failing).push(p.node);
-  }
+/** One DNS probe across the cluster's nodes, aggregated in ClickHouse (index.ts). */
+export interface DnsProbeSummary {
+  probe: string;
+  /** Nodes with a current result for this probe. */
+  reporting: number;
+  failing: number;
+  /** Some of the failing nodes, sorted. */
+  failingNodes: string[];
+}
+
+export function dnsProbeFindings(cluster: string, now: number, probes: readonly DnsProbeSummary[], cfg: DnsAddonFailureConfig): Finding[] {
   const out: Finding[] = [];
-  for (const [name, { ok, failing }] of byProbe) {
-    const total = ok.length + failing.length;
-    const share = failing.length / total;
-    if (failing.length < cfg.minFailingNodes || share < cfg.failShare) continue;
-    failing.sort();
+  for (const p of probes) {
+    if (cfg.probeNames.length > 0 && !cfg.probeNames.includes(p.probe)) continue;
+    if (p.reporting === 0) continue;
+    const share = p.failing / p.reporting;
+    if (p.failing < cfg.minFailingNodes || share < cfg.failShare) continue;
     out.push(
       makeFinding(ID, cluster, now, {
-        subject: `dns-probe:${name}`,
+        subject: `dns-probe:${p.probe}`,
         severity: 'critical',
-        summary: `DNS probe "${name}" failing on ${failing.length} of ${total} nodes (${Math.round(share * 100)}%)`,
-        labels: { probe: name },
-        evidence: { probe: name, failingNodes: failing.length, reportingNodes: total, share: Math.round(share * 1000) / 1000, threshold: cfg.failShare, failing: failing.slice(0, cfg.maxListed) },
+        summary: `DNS probe "${p.probe}" failing on ${p.failing} of ${p.reporting} nodes (${Math.round(share * 100)}%)`,
+        labels: { probe: p.probe },
+        evidence: {
+          probe: p.probe,
+          failingNodes: p.failing,
+          reportingNodes: p.reporting,
+          share: Math.round(share * 1000) / 1000,
+          threshold: cfg.failShare,
+          failing: [...p.failingNodes].sort().slice(0, cfg.maxListed),
+        },
       }),
     );
   }

@@ -8,7 +8,7 @@ export default defineDetector({
   description: "The node agent's HTTP probe of the kubelet health endpoint has been failing",
   configSchema: kubeletDownConfig,
   async evaluate(ctx, cfg) {
-    const rows = await ctx.telemetry.latest({ names: [cfg.metric], windowMs: cfg.lookbackMs, labelKeys: ['probe', 'target'], match: { probe: [cfg.probeName] } });
+    const rows = await ctx.telemetry.latest({ names: [cfg.metric], windowMs: cfg.lookbackMs, labelKeys: ['probe', 'target'], match: { probe: [cfg.probeName] }, keep: { atMost: 0 } });
     return kubeletDownFindings(ctx.cluster, ctx.now, rows, cfg);
   },
 });
