@@ -19,9 +19,15 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 async function main(): Promise<void> {
   await h.start();
   // Preflight on every node at once (ports free, peers reachable), before anything runs.
-  const pre = await h.api<{ report: { ok: boolean; durationMs: number; checks: unknown[] } }>('POST', `/v1/etcd/${h.cluster}/preflight`, {});
-  const preflightMs = pre.body.report.durationMs;
-  console.log(`preflight (3 nodes, ${pre.body.report.checks.length} checks, ok=${pre.body.report.ok}): ${preflightMs} ms`);
+  const preflights: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const pre = await h.api<{ report: { ok: boolean; durationMs: number; checks: unknown[] } }>('POST', `/v1/etcd/${h.cluster}/preflight`, {});
+    if (!pre.body.report.ok) throw new Error(`preflight failed: ${JSON.stringify(pre.body)}`);
+    preflights.push(pre.body.report.durationMs);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const preflightMs = pct(preflights, 50);
+  console.log(`preflight (3 nodes, 12 checks, 5 runs): p50 ${preflightMs} ms, max ${Math.max(...preflights)} ms`);
   await h.bootstrap();
   const client = new Etcd3({ hosts: h.endpoints(), credentials: h.credentials(0) });
   let writes = 0;
@@ -74,7 +80,7 @@ async function main(): Promise<void> {
   console.log(`heal (kill to full health): p50 ${pct(heal, 50).toFixed(2)} s, max ${Math.max(...heal).toFixed(2)} s`);
   console.log(`writes: ${writes} ok, ${failed} failed`);
   console.log(
-    JSON.stringify({ rounds: ROUNDS, preflight_ms: preflightMs, detect_p50_s: r2(pct(detect, 50)), detect_max_s: r2(Math.max(...detect)), heal_p50_s: r2(pct(heal, 50)), heal_max_s: r2(Math.max(...heal)), failed_writes: failed, writes }),
+    JSON.stringify({ rounds: ROUNDS, preflight_p50_ms: preflightMs, preflight_max_ms: Math.max(...preflights), detect_p50_s: r2(pct(detect, 50)), detect_max_s: r2(Math.max(...detect)), heal_p50_s: r2(pct(heal, 50)), heal_max_s: r2(Math.max(...heal)), failed_writes: failed, writes }),
   );
 }
 

@@ -38,7 +38,20 @@ export class TaskQueue {
     private readonly defaultTimeoutMs = 60_000,
   ) {}
 
-  private async record(task: Task, state: string, extra: { output?: unknown; error?: string } = {}): Promise<void> {
+  private recording: Promise<void> = Promise.resolve();
+
+  /** Appends a task state row; rows are written one after another, so their order is kept. */
+  private record(task: Task, state: string, extra: { output?: unknown; error?: string } = {}): Promise<void> {
+    this.recording = this.recording.then(() => this.write(task, state, extra));
+    return this.recording;
+  }
+
+  /** Resolves once every task state so far is written. */
+  flush(): Promise<void> {
+    return this.recording;
+  }
+
+  private async write(task: Task, state: string, extra: { output?: unknown; error?: string }): Promise<void> {
     try {
       await this.store.insert('agent_tasks', [
         {
@@ -61,7 +74,8 @@ export class TaskQueue {
   /** Queues a task and resolves with its result; a task nobody picks up or finishes fails at the deadline. */
   async run(cluster: string, node: string, kind: string, params: Record<string, unknown> = {}, timeoutMs = this.defaultTimeoutMs): Promise<TaskResult> {
     const task: Task = { id: `task-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`, cluster, node, kind, params, createdAt: Date.now() };
-    await this.record(task, 'queued');
+    // Recorded in order but off the critical path: a slow store must not slow every step.
+    void this.record(task, 'queued');
     return new Promise<TaskResult>((resolve) => {
       const timer = setTimeout(() => {
         const f = this.inflight.get(task.id);
@@ -149,13 +163,14 @@ export class TaskQueue {
     return Date.now() - (this.lastPoll.get(k) ?? 0) <= withinMs;
   }
 
-  /** Fails every waiting task (shutdown). */
-  close(): void {
+  /** Fails every waiting task (shutdown); resolves once their records are written. */
+  close(): Promise<void> {
     for (const [id, f] of this.inflight) {
       clearTimeout(f.timer);
       f.resolve({ taskId: id, ok: false, output: {}, error: 'management plane is stopping', finishedAt: Date.now() });
     }
     this.inflight.clear();
     for (const set of this.waiters.values()) for (const wake of set) wake();
+    return this.flush();
   }
 }
