@@ -34,7 +34,7 @@ type Flags = { server?: string; token?: string; json?: boolean };
 export function incidentsCommand(): Command {
   const cmd = apiFlags(
     new Command('incidents')
-      .enablePositionalOptions()
+      
       .description('list incidents (newest first)')
       .option('--cluster <name>', 'only this cluster')
       .option('--detector <id>', 'only this detector')
@@ -59,7 +59,8 @@ export function incidentsCommand(): Command {
   });
 
   cmd.addCommand(
-    apiFlags(new Command('show').description('one incident: findings, history, notifications').argument('<id>')).action(async (id: string, opts: Flags) => {
+    apiFlags(new Command('show').description('one incident: findings, history, notifications').argument('<id>')).action(async (id: string, _o: Flags, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<Flags>();
       const s = await new ApiClient(opts).get<ShowOut>(`/v1/incidents/${encodeURIComponent(id)}`);
       if (opts.json) return console.log(JSON.stringify(s, null, 2));
       const i = s.incident;

@@ -1,6 +1,7 @@
 // `whistle silences`: list; `create` (label matchers, a duration or end time, a comment);
 // `expire <id>`. `whistle maintenance`: per-cluster maintenance windows.
 import { Command, InvalidArgumentError } from 'commander';
+import { InputError } from '../../core/errors.ts';
 import { ApiClient, apiFlags } from '../api-client.ts';
 import { isoTime, table } from '../table.ts';
 
@@ -45,7 +46,7 @@ function matcherText(m: SilenceOut['matchers'][number]): string {
 }
 
 export function silencesCommand(): Command {
-  const cmd = apiFlags(new Command('silences').enablePositionalOptions().description('list silences').option('--all', 'include expired silences')).action(async (opts: Flags & { all?: boolean }) => {
+  const cmd = apiFlags(new Command('silences').description('list silences').option('--all', 'include expired silences')).action(async (opts: Flags & { all?: boolean }) => {
     const { silences } = await new ApiClient(opts).get<{ silences: SilenceOut[] }>(`/v1/silences${opts.all ? '' : '?active=true'}`);
     if (opts.json) return console.log(JSON.stringify(silences, null, 2));
     if (silences.length === 0) return console.log(opts.all ? 'no silences' : 'no active silences');
@@ -60,8 +61,9 @@ export function silencesCommand(): Command {
         .option('--duration <d>', 'how long, e.g. 2h', parseDuration)
         .option('--until <time>', 'end time (ISO 8601)')
         .requiredOption('-c, --comment <text>', 'why'),
-    ).action(async (opts: Flags & { matcher: SilenceOut['matchers']; duration?: number; until?: string; comment: string }) => {
-      if (opts.duration === undefined && !opts.until) throw new InvalidArgumentError('give --duration or --until');
+    ).action(async (_o: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<Flags & { matcher: SilenceOut['matchers']; duration?: number; until?: string; comment: string }>();
+      if (opts.duration === undefined && !opts.until) throw new InputError('silences create: give --duration or --until');
       const body = { matchers: opts.matcher, comment: opts.comment, ...(opts.until ? { endsAt: opts.until } : { durationMs: opts.duration }) };
       const { silence } = await new ApiClient(opts).post<{ silence: SilenceOut }>('/v1/silences', body);
       console.log(opts.json ? JSON.stringify(silence, null, 2) : `${silence.id}: silenced until ${isoTime(silence.endsAt)}`);
@@ -69,7 +71,8 @@ export function silencesCommand(): Command {
   );
 
   cmd.addCommand(
-    apiFlags(new Command('expire').description('end a silence now').argument('<id>')).action(async (id: string, opts: Flags) => {
+    apiFlags(new Command('expire').description('end a silence now').argument('<id>')).action(async (id: string, _o: Flags, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<Flags>();
       const { silence } = await new ApiClient(opts).delete<{ silence: SilenceOut }>(`/v1/silences/${encodeURIComponent(id)}`);
       console.log(opts.json ? JSON.stringify(silence, null, 2) : `${silence.id}: expired at ${isoTime(silence.endsAt)}`);
     }),
@@ -78,7 +81,7 @@ export function silencesCommand(): Command {
 }
 
 export function maintenanceCommand(): Command {
-  const cmd = apiFlags(new Command('maintenance').enablePositionalOptions().description('list maintenance windows').option('--cluster <name>', 'only this cluster').option('--all', 'include past windows')).action(
+  const cmd = apiFlags(new Command('maintenance').description('list maintenance windows').option('--cluster <name>', 'only this cluster').option('--all', 'include past windows')).action(
     async (opts: Flags & { cluster?: string; all?: boolean }) => {
       const q = new URLSearchParams();
       if (!opts.all) q.set('active', 'true');
@@ -93,22 +96,26 @@ export function maintenanceCommand(): Command {
     apiFlags(
       new Command('create')
         .description('no notifications and no remediation for a cluster during a window')
-        .requiredOption('--cluster <name>', 'the cluster')
+        // Not a requiredOption: the parent's --cluster (a list filter) may have taken the value.
+        .option('--cluster <name>', 'the cluster (required)')
         .option('--start <time>', 'start (ISO 8601; default now)')
         .option('--end <time>', 'end (ISO 8601)')
         .option('--duration <d>', 'or how long from the start, e.g. 2h', parseDuration)
         .requiredOption('-c, --comment <text>', 'why'),
-    ).action(async (opts: Flags & { cluster: string; start?: string; end?: string; duration?: number; comment: string }) => {
+    ).action(async (_o: unknown, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<Flags & { cluster?: string; start?: string; end?: string; duration?: number; comment: string }>();
+      if (!opts.cluster) throw new InputError('maintenance create: --cluster is required');
       const start = opts.start ? Date.parse(opts.start) : Date.now();
-      if (Number.isNaN(start)) throw new InvalidArgumentError(`--start "${opts.start}": not an ISO 8601 time`);
+      if (Number.isNaN(start)) throw new InputError(`maintenance create: --start "${opts.start}": not an ISO 8601 time`);
       const end = opts.end ?? (opts.duration !== undefined ? start + opts.duration : undefined);
-      if (end === undefined) throw new InvalidArgumentError('give --end or --duration');
+      if (end === undefined) throw new InputError('maintenance create: give --end or --duration');
       const { maintenance } = await new ApiClient(opts).post<{ maintenance: WindowOut }>('/v1/maintenance', { cluster: opts.cluster, start, end, comment: opts.comment });
       console.log(opts.json ? JSON.stringify(maintenance, null, 2) : `${maintenance.id}: ${maintenance.cluster} in maintenance ${isoTime(maintenance.startsAt)} - ${isoTime(maintenance.endsAt)}`);
     }),
   );
   cmd.addCommand(
-    apiFlags(new Command('expire').description('end a maintenance window now').argument('<id>')).action(async (id: string, opts: Flags) => {
+    apiFlags(new Command('expire').description('end a maintenance window now').argument('<id>')).action(async (id: string, _o: Flags, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<Flags>();
       const { maintenance } = await new ApiClient(opts).delete<{ maintenance: WindowOut }>(`/v1/maintenance/${encodeURIComponent(id)}`);
       console.log(opts.json ? JSON.stringify(maintenance, null, 2) : `${maintenance.id}: ended at ${isoTime(maintenance.endsAt)}`);
     }),

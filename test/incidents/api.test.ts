@@ -12,6 +12,7 @@ import { eventually } from '../notify/helpers.ts';
 import { capturedLogger, finding, openStore, report, tempDir } from './helpers.ts';
 import { incidentsCommand } from '../../cli/commands/incidents.ts';
 import { silencesCommand } from '../../cli/commands/silences.ts';
+import { program } from '../../cli/main.ts';
 import type { IncidentPort, TicketPort } from '../../remediators/policy/ports.ts';
 
 const OPERATOR = 'operator-token-0123456789abcdef';
@@ -186,6 +187,13 @@ describe('incidents API', () => {
       out.length = 0;
       await silencesCommand().parseAsync(['expire', sid!, '--server', url, '--token', OPERATOR], { from: 'user' });
       expect(out.join('\n')).toContain(`${sid}: expired`);
+      // Through the whole `whistle` program, flags after the subcommand (as people type them).
+      out.length = 0;
+      await program().parseAsync(['node', 'whistle', 'maintenance', 'create', '--cluster', 'prod-9', '--duration', '1h', '-c', 'node pool swap', '--server', url, '--token', OPERATOR]);
+      expect(out.join('\n')).toMatch(/^mw-\S+: prod-9 in maintenance /);
+      out.length = 0;
+      await program().parseAsync(['node', 'whistle', 'maintenance', '--server', url, '--token', OPERATOR, '--cluster', 'prod-9']);
+      expect(out.join('\n')).toContain('node pool swap');
     } finally {
       console.log = orig;
     }
