@@ -29,6 +29,7 @@ interface WorkerStats {
   startedAt: number;
   cpuMs: number;
   objects: Record<string, number>;
+  listMs: Record<string, number | null>;
 }
 type FromWorker = { type: 'stats'; stats: WorkerStats } | { type: 'error'; message: string };
 
@@ -59,6 +60,7 @@ async function worker(): Promise<void> {
         return Math.round((u.user + u.system) / 1000);
       })(),
       objects: Object.fromEntries((st?.resources ?? []).map((r) => [r.kind, r.objects])),
+      listMs: Object.fromEntries((st?.resources ?? []).map((r) => [r.kind, r.lastListMs])),
     };
   };
   const send = (m: FromWorker) => process.send?.(m);
@@ -145,7 +147,7 @@ async function main(): Promise<void> {
     const whistle = Whistle.spawn();
     const synced = await whistle.ask({ cmd: 'start', kubeconfig: cluster.kubeconfigPath, dir });
     const syncS = ((synced.syncedAt ?? 0) - synced.startedAt) / 1000;
-    log(`initial sync: ${synced.received} objects listed and written in ${syncS.toFixed(2)} s (${Math.round(synced.received / syncS)}/s); objects ${JSON.stringify(synced.objects)}`);
+    log(`initial sync: ${synced.received} objects listed and written in ${syncS.toFixed(2)} s (${Math.round(synced.received / syncS)}/s); objects ${JSON.stringify(synced.objects)}; list ms ${JSON.stringify(synced.listMs)}`);
 
     // Updates: annotate pods through the API while Whistle watches.
     const before = await whistle.ask({ cmd: 'stats' });

@@ -20,6 +20,8 @@ export interface ResourceWatchStatus {
   failures: number;
   lastError: string | null;
   lastSyncAt: number | null;
+  /** How long the last complete list took (all pages), ms. */
+  lastListMs: number | null;
 }
 
 export interface ResourceWatcherOptions {
@@ -67,6 +69,7 @@ export class ResourceWatcher {
       failures: 0,
       lastError: null,
       lastSyncAt: null,
+      lastListMs: null,
     };
   }
 
@@ -126,6 +129,7 @@ export class ResourceWatcher {
   }
 
   private async list(signal: AbortSignal): Promise<void> {
+    const started = Date.now();
     const limit = this.o.pageSize ?? 500;
     const seen = new Set<string>();
     let cont = '';
@@ -173,6 +177,7 @@ export class ResourceWatcher {
     this.needList = false;
     this.st.lists++;
     this.st.lastSyncAt = Date.now();
+    this.st.lastListMs = this.st.lastSyncAt - started;
     if (!this.st.synced) {
       this.st.synced = true;
       for (const w of this.syncedWaiters.splice(0)) w();
