@@ -31,7 +31,10 @@ export function nodesCommand(): Command {
   for (const verb of ['authorize', 'revoke'] as const) {
     cmd.addCommand(
       apiFlags(new Command(verb).description(`${verb} a node agent`).argument('<cluster>').argument('<node>')).action(
-        async (cluster: string, node: string, opts: { server?: string; token?: string; json?: boolean }) => {
+        async (cluster: string, node: string, _opts: unknown, sub: Command) => {
+          // The parent `nodes` command also declares --server/--token/--json and claims them when
+          // they come after the subcommand; read both levels.
+          const opts = sub.optsWithGlobals<{ server?: string; token?: string; json?: boolean }>();
           const api = new ApiClient(opts);
           const res = await api.post<{ node: NodeOut }>(`/v1/nodes/${encodeURIComponent(cluster)}/${encodeURIComponent(node)}/${verb}`);
           console.log(opts.json ? JSON.stringify(res.node, null, 2) : `${cluster}/${node}: ${res.node.status}`);

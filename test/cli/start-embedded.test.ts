@@ -78,3 +78,13 @@ describe('whistle start (embedded defaults)', () => {
     expect((down as { stderr: string }).stderr).toMatch(/cannot reach Whistle at http:\/\/127\.0\.0\.1:9/);
   });
 });
+
+describe('whistle nodes authorize/revoke', () => {
+  it('honours --server and --token given after the subcommand', async () => {
+    const token = (await import('node:fs')).readFileSync(join(dir, 'data', 'operator-token'), 'utf8').trim();
+    const out = await run(process.execPath, [bin, 'nodes', 'revoke', 'local', defaultNodeName(), '--server', `http://127.0.0.1:${port}`, '--token', token], { cwd: '/' });
+    expect(out.stdout).toContain(`local/${defaultNodeName()}: revoked`);
+    const back = await run(process.execPath, [bin, 'nodes', 'authorize', 'local', defaultNodeName(), '--server', `http://127.0.0.1:${port}`, '--token', token, '--json'], { cwd: '/' });
+    expect(JSON.parse(back.stdout)).toMatchObject({ status: 'authorized' });
+  });
+});
