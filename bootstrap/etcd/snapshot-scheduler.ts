@@ -20,11 +20,16 @@ export class SnapshotScheduler implements Component {
     if (this.timers.length) return;
     for (const c of this.cfg.clusters) {
       if (c.snapshots.intervalS <= 0) continue;
+      let busy = false;
       const t = setInterval(() => {
+        // One snapshot at a time per cluster: a slow save must not pile up behind the schedule.
+        if (busy) return;
+        busy = true;
         const p = this.engine
           .snapshot(c.cluster, { actor: 'schedule' })
           .then((r) => this.log.info({ cluster: c.cluster, file: r.detail?.file }, 'scheduled etcd snapshot saved'))
-          .catch((err) => this.log.warn({ cluster: c.cluster, err: (err as Error).message }, 'scheduled etcd snapshot failed'));
+          .catch((err) => this.log.warn({ cluster: c.cluster, err: (err as Error).message }, 'scheduled etcd snapshot failed'))
+          .finally(() => (busy = false));
         this.running.add(p);
         void p.finally(() => this.running.delete(p));
       }, c.snapshots.intervalS * 1000);

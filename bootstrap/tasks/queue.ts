@@ -156,10 +156,11 @@ export class TaskQueue {
     return 'accepted';
   }
 
-  /** True while the node's agent is polling or polled within `withinMs`. */
+  /** True while the node's agent is polling, running a task it took, or polled within `withinMs`. */
   agentAlive(cluster: string, node: string, withinMs: number): boolean {
     const k = key(cluster, node);
     if ((this.polling.get(k) ?? 0) > 0) return true;
+    for (const f of this.inflight.values()) if (f.dispatched && f.task.cluster === cluster && f.task.node === node) return true;
     return Date.now() - (this.lastPoll.get(k) ?? 0) <= withinMs;
   }
 

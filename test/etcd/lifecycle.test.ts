@@ -67,7 +67,7 @@ describe('etcd engine operations', () => {
     const backups = join(h.dir, 'backups');
     const count = async (state: string) => Number((await h.store.query<{ n: string }>(`SELECT count() AS n FROM etcd_snapshots WHERE state = {state:String}`, { state }))[0]!.n);
     await eventually('five scheduled snapshots', async () => (await count('saved')) >= 5, 60_000, 500);
-    const files = readdirSync(backups).filter((f) => f.startsWith(`${h.cluster}-`));
+    const files = readdirSync(backups).filter((f) => f.startsWith(`${h.cluster}-`) && f.endsWith('.db'));
     expect(files.length).toBeLessThanOrEqual(3);
     expect(await count('deleted')).toBeGreaterThanOrEqual(2);
     const listed = await h.api<{ snapshots: { file: string }[] }>('GET', `/v1/etcd/${h.cluster}/snapshots`);
