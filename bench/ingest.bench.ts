@@ -149,6 +149,10 @@ async function main(): Promise<void> {
     while ((await flushedSamples(port)) < accepted) await new Promise((r) => setTimeout(r, 20));
     const queryableSecs = (performance.now() - start) / 1000;
     const rss = peakRssMb(child.pid!);
+    // Where the memory is: V8 heap and external buffers (from Whistle's own metrics) vs the rest (chDB).
+    const metrics = await get(port, '/metrics');
+    const gauge = (name: string) => Math.round(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? 0) / 1048576);
+    const memory = { heap_total_mb: gauge('whistle_process_nodejs_heap_size_total_bytes'), external_mb: gauge('whistle_process_nodejs_external_memory_bytes') };
     latencies.sort((a, b) => a - b);
     const samplesPerSec = accepted / queryableSecs;
     child.kill('SIGTERM');
@@ -161,6 +165,7 @@ async function main(): Promise<void> {
       p50_ms: Number(percentile(latencies, 50).toFixed(2)),
       p99_ms: Number(percentile(latencies, 99).toFixed(2)),
       rss_mb: rss,
+      ...memory,
       accepted,
       refused_429: refused,
       send_s: Number(sendSecs.toFixed(2)),

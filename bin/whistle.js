@@ -1,8 +1,36 @@
 #!/usr/bin/env node
-// The `whistle` executable. Whistle is written in TypeScript and run through tsx's loader, so a fresh
-// clone needs `npm ci` and nothing else: no build step to forget.
-import { register } from 'tsx/esm/api';
+// The `whistle` executable. Runs the bundle `npm ci` builds (dist/whistle.mjs, see scripts/build.mjs)
+// when it is newer than every source file; otherwise the TypeScript sources through tsx's loader,
+// so an edit is never hidden behind a stale bundle and a fresh clone needs nothing but `npm ci`.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { main } = await import('../cli/main.ts');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bundle = join(root, 'dist', 'whistle.mjs');
+const SOURCE_DIRS = ['app', 'core', 'store', 'ingest', 'agent', 'detectors', 'remediators', 'bootstrap', 'dashboards', 'cli'];
+
+function newestSource(dir, newest = 0) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = newestSource(path, newest);
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function bundleIsFresh() {
+  if (process.env.WHISTLE_FROM_SOURCE || !existsSync(bundle)) return false;
+  const built = statSync(bundle).mtimeMs;
+  return SOURCE_DIRS.every((d) => !existsSync(join(root, d)) || newestSource(join(root, d)) <= built);
+}
+
+let main;
+if (bundleIsFresh()) {
+  ({ main } = await import(bundle));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../cli/main.ts'));
+}
 await main(process.argv);

@@ -42,6 +42,8 @@ export async function importDetectorModules(paths: readonly string[], cwd = proc
     const where = `detectors.modules[${i}]`;
     let mod: Record<string, unknown>;
     try {
+      // A TypeScript module needs tsx's loader, which the bundled `whistle` does not register up front.
+      if (/\.[cm]?ts$/.test(p)) await registerTsxOnce();
       mod = (await import(pathToFileURL(isAbsolute(p) ? p : resolve(cwd, p)).href)) as Record<string, unknown>;
     } catch (err) {
       problems.push(`${where}: cannot load "${p}": ${(err as Error).message.split('\n')[0]}`);
@@ -103,4 +105,12 @@ export function resolveDetectors(cfg: DetectorsConfig, extra: readonly Detector[
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return out;
+}
+
+let tsxRegistered: Promise<void> | undefined;
+function registerTsxOnce(): Promise<void> {
+  tsxRegistered ??= import('tsx/esm/api').then((m) => {
+    m.register();
+  });
+  return tsxRegistered;
 }

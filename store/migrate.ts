@@ -3,11 +3,12 @@
 // statement and its record is harmless. Ranges: 001-009 core, 010-019 incidents/notifications,
 // 020-029 etcd/remediation, 030-039 Kubernetes ingestion.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Store } from './store.ts';
 
-const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+// Resolved from the package root so it holds both for store/migrate.ts and for the bundle in dist/.
+const MIGRATIONS_DIR = fileURLToPath(new URL('../store/migrations/', import.meta.url));
 
 export interface Migration {
   version: number;

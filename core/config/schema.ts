@@ -32,7 +32,8 @@ export const storeSchema = z.strictObject({
 });
 
 export const writerSchema = z.strictObject({
-  batchSize: z.number().int().positive().default(50_000),
+  /** Rows per insert. Larger batches barely raise chDB's insert rate but raise its peak memory. */
+  batchSize: z.number().int().positive().default(25_000),
   flushIntervalMs: z.number().int().positive().default(500),
   /** Queue bound in samples; beyond it ingest answers 429 with Retry-After. */
   maxQueueSamples: z.number().int().positive().default(500_000),
