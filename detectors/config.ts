@@ -47,8 +47,8 @@ export const detectorsSchema = z
         latenessMs: z.number().int().nonnegative().default(30_000),
         /** History loaded per tick while a trend window warms up after start. */
         warmupChunkMs: z.number().int().positive().default(30 * 60_000),
-        /** New samples are folded into trend buckets at most this often (and whenever a bucket closes). */
-        foldEveryMs: z.number().int().nonnegative().default(60_000),
+        /** Trend buckets are updated for 1/foldPartitions of the nodes per tick, round robin. */
+        foldPartitions: z.number().int().min(1).max(60).default(6),
       })
       .prefault({}),
     lowDisk: section(lowDiskConfig),

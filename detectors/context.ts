@@ -19,15 +19,16 @@ export interface TelemetryOptions {
   /** How much older history each call loads while a series window is still warming up. */
   warmupChunkMs: number;
   /**
-   * New samples are folded into trend buckets at most this often (and whenever a bucket closes):
-   * only closed buckets are returned, so folding every tick would only cost more.
+   * Nodes are split into this many partitions (by a hash of the name) and each call folds the new
+   * samples of one partition into the trend buckets, round robin: every tick reads and parses a
+   * slice rather than one tick in N reading everything. A closed bucket shows up within N calls.
    */
-  foldEveryMs: number;
+  foldPartitions: number;
   /** Called after every query (benchmarks: where a tick's time goes). */
   onQuery?: (label: string, ms: number, rows: number) => void;
 }
 
-const DEFAULTS: TelemetryOptions = { latenessMs: 30_000, warmupChunkMs: 30 * 60_000, foldEveryMs: 60_000 };
+const DEFAULTS: TelemetryOptions = { latenessMs: 30_000, warmupChunkMs: 30 * 60_000, foldPartitions: 6 };
 
 /** SQL fragments for a label filter; parameter names are generated, values are bound. */
 function filterSql(f: LabelFilter, params: Params): string {
@@ -90,6 +91,8 @@ interface Bucket {
 }
 
 interface SeriesEntry {
+  /** Fold partition of the node. */
+  p: number;
   node: string;
   name: string;
   labels: Labels;
@@ -101,8 +104,10 @@ interface SeriesEntry {
 }
 
 interface SeriesState {
-  /** Samples with ts < wm (and >= filledFrom) are folded into buckets. */
-  wm: number;
+  /** Per fold partition: samples with ts < pwm[p] (and >= filledFrom) are folded into buckets. */
+  pwm: number[];
+  /** The partition the next call folds. */
+  next: number;
   filledFrom: number;
   entries: Map<string, SeriesEntry>;
   /** Reads of one state run one at a time: two concurrent folds of the same range would double-count. */
@@ -228,7 +233,7 @@ export class SqlTelemetry {
     if (!st) {
       // Start at a bucket boundary so the first forward read does not split a bucket.
       const start = Math.floor(to / q.bucketMs) * q.bucketMs;
-      st = { wm: start, filledFrom: start, entries: new Map(), lock: Promise.resolve() };
+      st = { pwm: new Array<number>(this.opts.foldPartitions).fill(start), next: 0, filledFrom: start, entries: new Map(), lock: Promise.resolve() };
       this.seriesStates.set(key, st);
     }
     const state = st;
@@ -239,10 +244,11 @@ export class SqlTelemetry {
 
   private async seriesLocked(now: number, to: number, q: SeriesQuery, st: SeriesState): Promise<SeriesRow[]> {
     const windowStart = now - q.windowMs;
-    const bucketClosed = Math.floor(to / q.bucketMs) > Math.floor(st.wm / q.bucketMs);
-    if (to > st.wm && (bucketClosed || to - st.wm >= this.opts.foldEveryMs)) {
-      await this.fold(q, st, st.wm, to);
-      st.wm = to;
+    const part = st.next;
+    st.next = (st.next + 1) % st.pwm.length;
+    if (to > st.pwm[part]!) {
+      await this.fold(q, st, st.pwm[part]!, to, part);
+      st.pwm[part] = to;
     }
     if (st.filledFrom > windowStart) {
       const from = Math.max(windowStart, st.filledFrom - this.opts.warmupChunkMs);
@@ -251,9 +257,9 @@ export class SqlTelemetry {
     }
     // Closed buckets inside the window; drop what fell out of it.
     const firstBucket = Math.floor(windowStart / q.bucketMs);
-    const lastClosed = Math.floor(st.wm / q.bucketMs) - 1;
     const out: SeriesRow[] = [];
     for (const [k, e] of st.entries) {
+      const lastClosed = Math.floor(st.pwm[e.p]! / q.bucketMs) - 1;
       for (const b of e.buckets.keys()) {
         if (b < firstBucket) {
           e.buckets.delete(b);
@@ -277,15 +283,17 @@ export class SqlTelemetry {
     return out;
   }
 
-  private async fold(q: SeriesQuery, st: SeriesState, from: number, to: number): Promise<void> {
-    const params: Params = { cluster: this.cluster, names: [...q.names], bucket: q.bucketMs, from, to };
-    const rows = await this.run<{ node: string; name: string; lv: string[]; b: number; s: number; c: number }>(
+  /** Folds samples in [from, to) of one partition (or all, for the warm-up) into the buckets. */
+  private async fold(q: SeriesQuery, st: SeriesState, from: number, to: number, part?: number): Promise<void> {
+    const params: Params = { cluster: this.cluster, names: [...q.names], bucket: q.bucketMs, from, to, parts: st.pwm.length, part: part ?? 0 };
+    const onePart = part !== undefined ? ' AND cityHash64(node) % {parts:UInt32} = {part:UInt32}' : '';
+    const rows = await this.run<{ node: string; name: string; lv: string[]; p: number; b: number; s: number; c: number }>(
       `series:${q.names[0]}`,
-      `SELECT node, name, any(${labelArraySql(q.labelKeys, params)}) AS lv,
+      `SELECT node, name, any(${labelArraySql(q.labelKeys, params)}) AS lv, toUInt32(any(cityHash64(node) % {parts:UInt32})) AS p,
               toUInt32(intDiv(toUnixTimestamp64Milli(ts), {bucket:Int64})) AS b, sum(value) AS s, toUInt32(count()) AS c
        FROM samples
        WHERE cluster = {cluster:String} AND name IN {names:Array(String)}
-         AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})${filterSql(q, params)}
+         AND ts >= fromUnixTimestamp64Milli({from:Int64}) AND ts < fromUnixTimestamp64Milli({to:Int64})${onePart}${filterSql(q, params)}
        GROUP BY node, name, cityHash64(${labelArraySql(q.labelKeys, params)}), b`,
       params,
     );
@@ -293,7 +301,7 @@ export class SqlTelemetry {
       const k = `${r.node}\u0000${r.name}\u0000${r.lv.join('\u0000')}`;
       let e = st.entries.get(k);
       if (!e) {
-        e = { node: r.node, name: r.name, labels: labelsOf(q.labelKeys, r.lv), buckets: new Map(), points: [], builtFor: Number.NaN, dirty: true };
+        e = { p: Number(r.p), node: r.node, name: r.name, labels: labelsOf(q.labelKeys, r.lv), buckets: new Map(), points: [], builtFor: Number.NaN, dirty: true };
         st.entries.set(k, e);
       }
       const b = Number(r.b);
