@@ -13,6 +13,9 @@ import type { AgentConfig } from '../core/config/schema.ts';
 import type { Component } from '../core/component.ts';
 import type { Logger } from '../core/log.ts';
 import { defaultCollectors } from './collectors/index.ts';
+import { EtcdCollector } from './collectors/etcd.ts';
+import { AgentTaskWorker } from './tasks/agent-task-worker.ts';
+import type { NodeEnv } from './tasks/node-env.ts';
 import type { Collector, Point, WireSample } from './collectors/types.ts';
 import { DeadLetter } from './dead-letter.ts';
 import { AGENT_VERSION, defaultAddress, defaultNodeName } from './identity.ts';
@@ -51,6 +54,8 @@ export class NodeAgent implements Component {
   private currentTick: Promise<void> | undefined;
   private nextAt = 0;
   private starting: Promise<void> | undefined;
+  private tasks: AgentTaskWorker | undefined;
+  private readonly taskEnv: NodeEnv | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(
@@ -63,6 +68,16 @@ export class NodeAgent implements Component {
     this.log = opts.logger;
     this.stats = new AgentStats(opts.registry);
     this.collectors = opts.collectors ?? defaultCollectors(cfg);
+    if (cfg.tasks.enabled) {
+      this.taskEnv = {
+        cluster: this.cluster,
+        node: this.node,
+        address: cfg.tasks.address,
+        dataRoot: resolve(cfg.tasks.dataRoot ?? join(this.stateDir, 'node')),
+        backupDir: resolve(cfg.tasks.backupDir ?? join(this.stateDir, 'backups')),
+      };
+      if (!opts.collectors) this.collectors.push(new EtcdCollector(this.taskEnv, cfg.tasks.etcdClientPort, cfg.tasks.etcdQuotaBackendBytes));
+    }
   }
 
   /** The spool, once started (tests and the CLI look at its depth). */
@@ -113,6 +128,10 @@ export class NodeAgent implements Component {
       fetch: this.opts.fetch ?? fetch,
     });
     await this.sender.start();
+    if (this.taskEnv) {
+      this.tasks = new AgentTaskWorker({ server: this.cfg.server, env: this.taskEnv, token: () => this.nodeToken, taskTimeoutMs: this.cfg.tasks.taskTimeoutMs, logger: this.log });
+      await this.tasks.start();
+    }
     this.log.info(
       { cluster: this.cluster, node: this.node, server: this.cfg.server, stateDir: this.stateDir, intervalMs: this.cfg.intervalMs, collectors: this.collectors.map((c) => c.name), spooledSamples: spool.samples },
       'node agent started',
@@ -130,6 +149,7 @@ export class NodeAgent implements Component {
   private async stopNow(): Promise<void> {
     await this.starting?.catch(() => {});
     clearTimeout(this.timer);
+    await this.tasks?.stop();
     await this.currentTick;
     await this.sender?.stop();
     await this.spool?.flush();

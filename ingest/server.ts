@@ -36,6 +36,9 @@ export async function buildServer(ctx: AppContext, extraRoutes: RoutePlugin[] = 
     bodyLimit: ctx.config.server.bodyLimitBytes,
     // Agents send bursts; keep sockets open between batches.
     keepAliveTimeout: 65_000,
+    // On stop, do not wait for long polls (agent task polls wait up to 20 s); a request cut off
+    // this way was not acknowledged and its sender retries.
+    forceCloseConnections: true,
   });
   app.setValidatorCompiler(validatorCompiler);
   installErrorHandler(app, (req, err, status) => {

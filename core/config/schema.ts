@@ -125,6 +125,25 @@ export const agentSchema = z.strictObject({
   retryMaxMs: z.number().int().positive().default(30_000),
   /** Batches the server rejected for good (400/413) are kept for inspection; the oldest beyond this go. */
   maxDeadLetterFiles: z.number().int().nonnegative().default(100),
+  /**
+   * Bootstrap tasks (etcd lifecycle, preflight) this agent carries out for the management plane,
+   * from an allow-list, and the etcd telemetry of the member it holds. Off unless this node is
+   * named in the management plane's `etcd.clusters[].nodes`.
+   */
+  tasks: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** The address etcd binds to on this node (the one in `etcd.clusters[].nodes[].address`). */
+      address: z.ipv4().default('127.0.0.1'),
+      /** Node-local state for tasks: PKI, etcd data. Default: `<stateDir>/node`. */
+      dataRoot: z.string().optional(),
+      /** Where snapshots are written: storage every etcd node can read. Default: `<stateDir>/backups`. */
+      backupDir: z.string().optional(),
+      etcdClientPort: z.number().int().min(1).max(65535).default(2379),
+      etcdQuotaBackendBytes: z.number().int().positive().default(2 * 1024 ** 3),
+      taskTimeoutMs: z.number().int().positive().default(120_000),
+    })
+    .prefault({}),
   probes: z
     .strictObject({
       http: z.array(httpProbe).default([]),
