@@ -4,6 +4,7 @@
 import { bootstrapExtension } from '../bootstrap/extension.ts';
 import { detectorsExtension } from '../detectors/extension.ts';
 import { kafkaExtension } from '../ingest/kafka/extension.ts';
+import { kubeExtension } from '../ingest/kube/extension.ts';
 import { incidentsExtension } from '../remediators/extension.ts';
 import type { Extension } from './whistle.ts';
 
@@ -17,6 +18,8 @@ export function builtinExtensions(): Extension[] {
   return [
     // Adds nothing unless `kafka.enabled` (scale-out transport).
     kafkaExtension(),
+    // Adds nothing unless a cluster has a kubeconfig.
+    kubeExtension(),
     incidents,
     detectorsExtension({ sink: () => handle().manager }),
     bootstrapExtension({ incidents: () => handle().manager, tickets: () => handle().notifier }),
