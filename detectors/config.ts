@@ -44,7 +44,7 @@ export const detectorsSchema = z
     queries: z
       .strictObject({
         /** Samples younger than this are not yet folded into trend buckets (they may be in flight). */
-        latenessMs: z.number().int().nonnegative().default(30_000),
+        latenessMs: z.number().int().nonnegative().default(15_000),
         /** History loaded per tick while a trend window warms up after start. */
         warmupChunkMs: z.number().int().positive().default(30 * 60_000),
         /** Trend buckets are updated for 1/foldPartitions of the nodes per tick, round robin. */

@@ -31,7 +31,7 @@ function workloadOf(p: PodState): KubePodState['workload'] {
 }
 
 export class KubeTablesClusterState implements ClusterStateReader {
-  // observedAt is asked by several detectors per tick; one read per second is plenty.
+  // observedAt is asked by several detectors per tick; one read per five seconds is plenty.
   private observed = new Map<string, { at: number; value: number | null }>();
 
   constructor(
@@ -41,7 +41,7 @@ export class KubeTablesClusterState implements ClusterStateReader {
 
   async observedAt(cluster: string): Promise<number | null> {
     const hit = this.observed.get(cluster);
-    if (hit && this.now() - hit.at < 1000) return hit.value;
+    if (hit && this.now() - hit.at < 5000) return hit.value;
     const rows = await this.store.query<{ t: string; n: string }>(
       'SELECT toUnixTimestamp64Milli(max(ts)) AS t, count() AS n FROM kube_objects WHERE cluster = {cluster:String}',
       { cluster },
