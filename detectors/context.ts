@@ -101,6 +101,7 @@ interface SeriesEntry {
   points: readonly SeriesPoint[];
   builtFor: number;
   dirty: boolean;
+  row?: SeriesRow;
 }
 
 interface SeriesState {
@@ -108,6 +109,8 @@ interface SeriesState {
   pwm: number[];
   /** The partition the next call folds. */
   next: number;
+  /** The window's first bucket at the previous call (eviction runs when it moves). */
+  firstBucket: number;
   filledFrom: number;
   entries: Map<string, SeriesEntry>;
   /** Reads of one state run one at a time: two concurrent folds of the same range would double-count. */
@@ -233,7 +236,7 @@ export class SqlTelemetry {
     if (!st) {
       // Start at a bucket boundary so the first forward read does not split a bucket.
       const start = Math.floor(to / q.bucketMs) * q.bucketMs;
-      st = { pwm: new Array<number>(this.opts.foldPartitions).fill(start), next: 0, filledFrom: start, entries: new Map(), lock: Promise.resolve() };
+      st = { pwm: new Array<number>(this.opts.foldPartitions).fill(start), next: 0, firstBucket: Number.NaN, filledFrom: start, entries: new Map(), lock: Promise.resolve() };
       this.seriesStates.set(key, st);
     }
     const state = st;
@@ -255,20 +258,26 @@ export class SqlTelemetry {
       await this.fold(q, st, from, st.filledFrom);
       st.filledFrom = from;
     }
-    // Closed buckets inside the window; drop what fell out of it.
+    // Closed buckets inside the window; drop what fell out of it (only when the window moved past
+    // a bucket boundary: this loop runs over every series of the cluster on every tick).
     const firstBucket = Math.floor(windowStart / q.bucketMs);
+    const evict = firstBucket !== st.firstBucket;
+    st.firstBucket = firstBucket;
+    const lastClosedOf = st.pwm.map((wm) => Math.floor(wm / q.bucketMs) - 1);
     const out: SeriesRow[] = [];
     for (const [k, e] of st.entries) {
-      const lastClosed = Math.floor(st.pwm[e.p]! / q.bucketMs) - 1;
-      for (const b of e.buckets.keys()) {
-        if (b < firstBucket) {
-          e.buckets.delete(b);
-          e.dirty = true;
+      const lastClosed = lastClosedOf[e.p]!;
+      if (evict) {
+        for (const b of e.buckets.keys()) {
+          if (b < firstBucket) {
+            e.buckets.delete(b);
+            e.dirty = true;
+          }
         }
-      }
-      if (e.buckets.size === 0) {
-        st.entries.delete(k);
-        continue;
+        if (e.buckets.size === 0) {
+          st.entries.delete(k);
+          continue;
+        }
       }
       if (e.dirty || e.builtFor !== lastClosed) {
         const pts: SeriesPoint[] = [];
@@ -278,7 +287,9 @@ export class SqlTelemetry {
         e.builtFor = lastClosed;
         e.dirty = false;
       }
-      if (e.points.length > 0) out.push({ node: e.node, name: e.name, labels: e.labels, points: e.points });
+      if (e.points.length === 0) continue;
+      if (e.row?.points !== e.points) e.row = { node: e.node, name: e.name, labels: e.labels, points: e.points };
+      out.push(e.row);
     }
     return out;
   }
