@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `whistle` executable. Runs the bundle `npm ci` builds (dist/whistle.mjs, see scripts/build.mjs)
+// The `whistle` executable. Runs the bundle `npm install` builds (dist/whistle.mjs, see scripts/build.mjs)
 // when it is newer than every source file; otherwise the TypeScript sources through tsx's loader,
-// so an edit is never hidden behind a stale bundle and a fresh clone needs nothing but `npm ci`.
+// so an edit is never hidden behind a stale bundle and a fresh clone needs nothing but `npm install`.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

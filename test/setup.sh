@@ -19,8 +19,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "[setup] npm ci"
-  npm ci --no-fund --no-audit
+  echo "[setup] npm install (locked versions)"
+  npm install --no-fund --no-audit
 fi
 
 if [ -x test/harness/kube/build.sh ] || [ -f test/harness/kube/build.sh ]; then
