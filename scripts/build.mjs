@@ -1,5 +1,5 @@
 // Bundles Whistle's own TypeScript into dist/whistle.mjs (npm packages stay external), run by
-// `npm ci` / `npm install` through the `prepare` script. The bundle starts faster and uses about
+// `npm install` through the `prepare` script. The bundle starts faster and uses about
 // 90 MB less memory than loading the sources through tsx; bin/whistle.js uses it only while it is
 // newer than every source file, so a stale bundle is never run.
 import { build } from 'esbuild';
