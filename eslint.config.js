@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', '.cache/**', 'test/harness/kube/go/**'] },
+  { ignores: ['node_modules/**', 'data/**', 'dist/**', '.cache/**', 'test/harness/kube/go/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
