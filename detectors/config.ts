@@ -46,7 +46,7 @@ export const detectorsSchema = z
         /** Samples younger than this are not yet folded into trend buckets (they may be in flight). */
         latenessMs: z.number().int().nonnegative().default(15_000),
         /** History loaded per tick while a trend window warms up after start. */
-        warmupChunkMs: z.number().int().positive().default(30 * 60_000),
+        warmupChunkMs: z.number().int().positive().default(10 * 60_000),
         /** Trend buckets are updated for 1/foldPartitions of the nodes per tick, round robin. */
         foldPartitions: z.number().int().min(1).max(60).default(6),
       })

@@ -28,7 +28,7 @@ export interface TelemetryOptions {
   onQuery?: (label: string, ms: number, rows: number) => void;
 }
 
-const DEFAULTS: TelemetryOptions = { latenessMs: 15_000, warmupChunkMs: 30 * 60_000, foldPartitions: 6 };
+const DEFAULTS: TelemetryOptions = { latenessMs: 15_000, warmupChunkMs: 10 * 60_000, foldPartitions: 6 };
 
 /** SQL fragments for a label filter; parameter names are generated, values are bound. */
 function filterSql(f: LabelFilter, params: Params): string {
