@@ -7,7 +7,7 @@ import { join } from 'node:path';
 const FILE = /^(\d{16})\.batch$/;
 
 export interface BatchToSpool {
-  body: string;
+  body: Buffer;
   rows: number;
   lo: number;
   hi: number;
@@ -64,7 +64,7 @@ export class DiskSpool {
     const fh = await open(tmp, 'w');
     try {
       // First line: what the batch is (rows and chunk id range); the rest: its JSONEachRow body.
-      await fh.writeFile(`${JSON.stringify({ rows: batch.rows, lo: batch.lo, hi: batch.hi })}\n${batch.body}`);
+      await fh.writeFile(Buffer.concat([Buffer.from(`${JSON.stringify({ rows: batch.rows, lo: batch.lo, hi: batch.hi })}\n`), batch.body]));
       await fh.sync();
     } finally {
       await fh.close();
@@ -79,10 +79,10 @@ export class DiskSpool {
     const seq = this.files[0];
     if (seq === undefined) return null;
     const path = this.pathOf(seq);
-    const text = await readFile(path, 'utf8');
-    const nl = text.indexOf('\n');
-    const head = JSON.parse(text.slice(0, nl)) as { rows: number; lo: number; hi: number };
-    return { seq, path, ...head, body: text.slice(nl + 1) };
+    const bytes = await readFile(path);
+    const nl = bytes.indexOf(0x0a);
+    const head = JSON.parse(bytes.subarray(0, nl).toString('utf8')) as { rows: number; lo: number; hi: number };
+    return { seq, path, ...head, body: bytes.subarray(nl + 1) };
   }
 
   async remove(batch: SpooledBatch): Promise<void> {

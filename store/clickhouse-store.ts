@@ -75,13 +75,13 @@ export class ClickHouseStore implements Store {
     await this.insertJsonEachRow(table, rows.map((r) => JSON.stringify(this.dialect === 'legacy' ? flattenForLegacy(r) : r)).join('\n'));
   }
 
-  async insertJsonEachRow(table: string, body: string): Promise<void> {
+  async insertJsonEachRow(table: string, body: string | Buffer): Promise<void> {
     if (body.length === 0) return;
     try {
       // Pre-encoded rows go out as the request body as they are; insert() would re-encode them.
       const result = await this.client.exec({
         query: `INSERT INTO ${table} FORMAT JSONEachRow`,
-        values: Readable.from([Buffer.from(body)], { objectMode: false }),
+        values: Readable.from([typeof body === 'string' ? Buffer.from(body) : body], { objectMode: false }),
       });
       result.stream.resume();
     } catch (err) {

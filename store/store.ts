@@ -13,7 +13,7 @@ export interface Store {
   /** Inserts rows given as objects (JSONEachRow). */
   insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
   /** Inserts pre-encoded JSONEachRow text: the writer's hot path, no re-encoding. */
-  insertJsonEachRow(table: string, body: string): Promise<void>;
+  insertJsonEachRow(table: string, body: string | Buffer): Promise<void>;
   /** Runs a read query and returns its rows. */
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
   /** Runs a statement that returns nothing (DDL, ALTER). */

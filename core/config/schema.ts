@@ -36,7 +36,7 @@ export const writerSchema = z.strictObject({
   batchSize: z.number().int().positive().default(25_000),
   flushIntervalMs: z.number().int().positive().default(500),
   /** Queue bound in samples; beyond it ingest answers 429 with Retry-After. */
-  maxQueueSamples: z.number().int().positive().default(500_000),
+  maxQueueSamples: z.number().int().positive().default(200_000),
   /** Where batches go while the store is down; replayed in order when it returns. */
   spoolDir: z.string().default('./data/spool'),
   /** Beyond this much on disk, the writer stops spooling and ingest answers 429. */

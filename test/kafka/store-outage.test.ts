@@ -25,7 +25,7 @@ class FaultyStore implements Store {
   insert(table: string, rows: readonly Record<string, unknown>[]) {
     return this.inner.insert(table, rows);
   }
-  async insertJsonEachRow(table: string, body: string) {
+  async insertJsonEachRow(table: string, body: string | Buffer) {
     if (this.mode === 'down') throw new StoreUnavailableError('connection refused (injected)');
     await this.inner.insertJsonEachRow(table, body);
     if (this.mode === 'lose-answer') {
