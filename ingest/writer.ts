@@ -80,12 +80,17 @@ export class BatchWriter implements Component {
     return this.lastChunkId;
   }
 
-  /** Queues pre-encoded JSONEachRow rows. Throws OverloadedError when full; never blocks. */
-  enqueue(body: string | Buffer, rows: number, chunkId: number): void {
+  /** Throws OverloadedError when `rows` more would not fit; ingest asks before reading a body. */
+  checkRoom(rows = 1): void {
     if (this.queuedRows + rows > this.opts.maxQueueSamples) {
       const retryAfter = Math.max(1, Math.ceil(this.opts.flushIntervalMs / 1000) * (this.storeHealthy ? 1 : 5));
       throw new OverloadedError(`write queue full (${this.queuedRows} samples waiting); retry later`, retryAfter);
     }
+  }
+
+  /** Queues pre-encoded JSONEachRow rows. Throws OverloadedError when full; never blocks. */
+  enqueue(body: string | Buffer, rows: number, chunkId: number): void {
+    this.checkRoom(rows);
     this.queue.push({ body: typeof body === 'string' ? Buffer.from(body) : body, rows, lo: chunkId, hi: chunkId });
     this.queuedRows += rows;
     this.metrics.queueDepth.set(this.queuedRows);

@@ -28,6 +28,16 @@ export const telemetryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
           m.rejected.inc({ reason });
           throw err;
         }
+        // A full queue refuses before the body is read and parsed: under overload, the CPU goes to
+        // draining the queue rather than to parsing batches that would be refused anyway.
+        if (!ctx.telemetrySink) {
+          try {
+            ctx.samplesWriter.checkRoom();
+          } catch (err) {
+            m.rejected.inc({ reason: 'overloaded' });
+            throw err;
+          }
+        }
       },
     },
     async (req, reply) => {
