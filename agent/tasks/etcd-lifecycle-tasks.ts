@@ -39,7 +39,7 @@ export const etcdReset = defineTask('etcd.reset', z.strictObject({}), async (_p,
   const stopped = await stopEtcd(env);
   const f = paths(env);
   const had = existsSync(f.dataDir);
-  rmSync(f.dataDir, { recursive: true, force: true });
+  rmSync(f.dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   rmSync(join(env.dataRoot, 'restored.json'), { force: true });
   return { stopped: stopped.stopped, wiped: had };
 });
@@ -89,7 +89,7 @@ export const etcdRestore = defineTask(
     const status = await verifySnapshot(env, snap);
     // Restore next to the live data first: a failure here leaves the member exactly as it was.
     const staging = `${f.dataDir}.restoring`;
-    rmSync(staging, { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     await etcdctl(env, [
       'snapshot',
       'restore',

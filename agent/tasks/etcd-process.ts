@@ -135,7 +135,7 @@ export async function startEtcd(env: NodeEnv, p: StartParams): Promise<{ pid: nu
     if (await tcpOpen(env.address, p.clientPort, 200)) return { pid: child.pid, alreadyRunning: false };
     await sleep(50);
   }
-  process.kill(child.pid, 'SIGKILL');
+  signal(child.pid, 'SIGKILL');
   rmSync(f.pidFile, { force: true });
   throw new Error(`etcd did not listen on ${env.address}:${p.clientPort} within ${p.readyTimeoutMs} ms: ${logTail(env, 4)}`);
 }
@@ -147,11 +147,21 @@ export async function stopEtcd(env: NodeEnv, graceMs = 5_000): Promise<{ stopped
     rmSync(pidFile, { force: true });
     return { stopped: false };
   }
-  process.kill(pid, 'SIGTERM');
+  // The process may exit on its own between the check and the signal (a removed member shuts
+  // itself down): a signal to a pid that is gone is not an error here.
+  signal(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && runningPid(env)) await sleep(50);
-  if (runningPid(env)) process.kill(pid, 'SIGKILL');
+  if (runningPid(env)) signal(pid, 'SIGKILL');
   while (runningPid(env)) await sleep(20);
   rmSync(pidFile, { force: true });
   return { stopped: true, pid };
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
 }

@@ -39,7 +39,7 @@ const cli = (...args: string[]) => run(process.execPath, [bin, ...args, '--serve
 
 afterAll(async () => {
   await stop();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 });
 
 describe('whistle start (embedded defaults)', () => {

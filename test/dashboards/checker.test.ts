@@ -121,7 +121,7 @@ describe('queries run on the real schema', () => {
   });
   afterAll(async () => {
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   const run = (panels: Parameters<typeof dashboard>[1]['panels']) =>

@@ -20,7 +20,7 @@ const tempDir = () => {
   return d;
 };
 afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs) rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 });
 
 async function runCli(args: string[]): Promise<{ out: string; err: string }> {

@@ -12,7 +12,7 @@ import { importDetectorModules, resolveDetectors } from '../../detectors/loader.
 
 const plugin = fileURLToPath(new URL('./fixtures/plugin-detector.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'whistle-detector-config-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }));
 
 function problems(fn: () => unknown): string[] {
   try {

@@ -99,7 +99,7 @@ describe('Kubernetes-based detectors over kube_objects', () => {
 
   afterAll(async () => {
     await store?.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   });
 
   const findings = (cluster: string, detector: string) => reports.filter((r) => r.cluster === cluster && r.detector === detector).flatMap((r) => r.findings);

@@ -277,6 +277,6 @@ export class EtcdHarness {
     await this.minimal?.idle().catch(() => undefined);
     await this.jira?.stop().catch(() => undefined);
     await this.store?.close().catch(() => undefined);
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }

@@ -9,7 +9,7 @@ import { ensureKeyAndCsr } from '../../bootstrap/pki/csr.ts';
 import { x509 } from '../../bootstrap/pki/x509.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'whistle-pki-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }));
 
 describe('etcd PKI', () => {
   it('issues server, peer and client certificates from a CSR', async () => {

@@ -102,7 +102,7 @@ export async function startClickHouseServer(): Promise<ClickHouseServer> {
     },
     async destroy() {
       await server.stop();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
   await server.start();

@@ -76,7 +76,7 @@ export async function startTestWhistle(overrides: ConfigOverrides = {}, opts: Wh
     },
     async stop({ keepDir = false } = {}) {
       await whistle.stop();
-      if (!keepDir && !opts.dir) rmSync(dir, { recursive: true, force: true });
+      if (!keepDir && !opts.dir) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
 }

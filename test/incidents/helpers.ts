@@ -14,7 +14,7 @@ import { incidentsSchema, type IncidentsConfig } from '../../remediators/inciden
 
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `whistle-${prefix}-`));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }) };
 }
 
 export async function openStore(dir: string): Promise<ChdbStore> {

@@ -71,7 +71,7 @@ afterAll(async () => {
   await w?.stop();
   await real?.close();
   await broker?.destroy();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }, 60_000);
 
 /** Committed offset per partition of the test topic (-1: nothing committed). */

@@ -49,7 +49,7 @@ afterAll(async () => {
   await ingest?.stop();
   await store?.close();
   await cluster?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 });
 
 async function apiList(path: string): Promise<Obj[]> {

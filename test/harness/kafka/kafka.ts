@@ -178,7 +178,7 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaBroker> 
     },
     async destroy() {
       await broker.stop();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
   try {

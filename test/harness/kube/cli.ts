@@ -50,7 +50,7 @@ async function down(): Promise<void> {
     const pid = s.pids[key];
     if (pid) await killGroup(pid);
   }
-  rmSync(s.dir, { recursive: true, force: true });
+  rmSync(s.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   rmSync(STATE, { force: true });
   console.log(`cluster stopped, ${s.dir} removed`);
 }

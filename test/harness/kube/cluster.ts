@@ -150,7 +150,7 @@ export async function startKubeCluster(opts: StartOptions = {}): Promise<KubeClu
       const c = components[key];
       if (c) await killGroup(c.pid);
     }
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   };
 
   try {
