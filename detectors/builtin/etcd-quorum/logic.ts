@@ -51,12 +51,6 @@ export function etcdQuorumFindings(cluster: string, now: number, rows: readonly 
   }
   // Nothing current: no etcd telemetry here, or its reporters are silent (agent-silent reports those).
   if (!anyFresh || members.size === 0) return [];
-  // A member nobody reports any more while the fresh members already make up the whole current
-  // membership was removed (e.g. replaced by a spare node), not lost: stop expecting it.
-  const freshMembers = [...members.values()].filter((x) => x.reporters.size > 0).length;
-  if (expected > 0 && freshMembers >= expected) {
-    for (const [name, x] of members) if (x.reporters.size === 0) members.delete(name);
-  }
   expected = Math.max(expected, members.size);
   const list = [...members.values()].sort((a, b) => a.name.localeCompare(b.name));
   const up = list.filter((x) => x.up !== null && x.up > 0);

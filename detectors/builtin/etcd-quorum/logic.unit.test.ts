@@ -39,11 +39,6 @@ describe('etcd-quorum', () => {
     expect(lost.find((f) => f.subject === 'leader')).toMatchObject({ severity: 'critical' });
   });
 
-  it('a member removed from the membership (replaced by a spare node) is no longer expected', () => {
-    const rows = [members(3), ...member('a', 1, { leader: 1 }), ...member('b', 1, { ts: NOW - 10 * MIN }), ...member('c', 1), ...member('d', 1)];
-    expect(etcdQuorumFindings('c1', NOW, rows, cfg)).toEqual([]);
-  });
-
   it('a member that stopped being reported counts as missing; another reporter can vouch for a member', () => {
     const rows = [members(3), ...member('a', 1, { leader: 1 }), ...member('b', 1), ...member('c', 1, { ts: NOW - 10 * MIN })];
     expect(etcdQuorumFindings('c1', NOW, rows, cfg)[0]!.evidence).toMatchObject({ healthyMembers: 2, unreported: ['c'] });
