@@ -1,12 +1,12 @@
 // The detector plugin API. A detector is a module with an id, a description, a zod config schema
 // with defaults, and `evaluate(context, config) -> findings`. `evaluate` only reads: through the
 // context's typed queries over ClickHouse (context.ts) and the cluster's Kubernetes state
-// (cluster-state.ts). It never writes, sends or sleeps; the engine (engine.ts) decides when it runs,
+// (core/kube.ts). It never writes, sends or sleeps; the engine (engine.ts) decides when it runs,
 // bounds its time, and hands its complete verdict to the incident stage.
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import type { Finding, Labels, NodeStatus, Severity } from '../core/types.ts';
-import type { ClusterStateView } from './cluster-state.ts';
+import type { ClusterStateView } from '../core/kube.ts';
 
 /** Label filter: every key must have one of the listed values (`match`) / none of them (`exclude`). */
 export interface LabelFilter {

@@ -6,12 +6,12 @@
 // AbortSignal fires) and its slot is freed. Ticks never overlap.
 import type { Logger } from 'pino';
 import type { Component } from '../core/component.ts';
+import type { ClusterStateReader } from '../core/kube.ts';
 import type { Registry } from '../core/metrics.ts';
 import type { FindingSink } from '../core/pipeline.ts';
 import type { Finding, RegisteredNode } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
 import type { DetectorContext, RegisteredNodeInfo } from './api.ts';
-import { bindClusterState, NoClusterState, type ClusterStateReader } from './cluster-state.ts';
 import type { DetectorsConfig } from './config.ts';
 import { SqlTelemetry } from './context.ts';
 import type { LoadedDetector } from './loader.ts';
@@ -28,10 +28,9 @@ export interface EngineOptions {
   clusters: () => readonly string[];
   /** The node registry (ingest/node-registry.ts) or anything listing registered nodes. */
   nodes: { list(cluster?: string): RegisteredNode[] };
-  clusterState?: ClusterStateReader;
+  /** Kubernetes state (ingest/kube/state-reader.ts); a cluster that is not watched reads as no data. */
+  clusterState: ClusterStateReader;
   now?: () => number;
-  /** Called after every telemetry query (benchmarks). */
-  onQuery?: (label: string, ms: number, rows: number) => void;
 }
 
 export type RunOutcome = 'ok' | DetectorErrorReason;
@@ -58,7 +57,6 @@ export class DetectorEngine implements Component {
   private readonly metrics: DetectorMetrics;
   private readonly telemetry = new Map<string, SqlTelemetry>();
   private readonly running = new Set<string>();
-  private readonly clusterState: ClusterStateReader;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<TickResult> | null = null;
@@ -66,10 +64,11 @@ export class DetectorEngine implements Component {
   private started = false;
   /** Listeners for each finished tick (benchmarks, tests). */
   readonly onTick: ((t: TickResult) => void)[] = [];
+  /** Called after every telemetry query (benchmarks); empty in production, so no timing is kept. */
+  readonly onQuery: ((label: string, ms: number, rows: number) => void)[] = [];
 
   constructor(private readonly opts: EngineOptions) {
     this.metrics = createDetectorMetrics(opts.registry);
-    this.clusterState = opts.clusterState ?? new NoClusterState();
     this.now = opts.now ?? Date.now;
     if (opts.store.dialect !== 'modern') {
       opts.log.error('detectors need the modern ClickHouse schema (chDB or a ClickHouse server >= 22); they will not run on this legacy server');
@@ -131,14 +130,14 @@ export class DetectorEngine implements Component {
     for (const cluster of this.clusters()) {
       let tel = this.telemetry.get(cluster);
       if (!tel) {
-        tel = new SqlTelemetry(this.opts.store, cluster, { ...this.opts.config.queries, onQuery: this.opts.onQuery });
+        tel = new SqlTelemetry(this.opts.store, cluster, { ...this.opts.config.queries, onQuery: this.onQuery.length > 0 ? (l, ms, rows) => this.onQuery.forEach((f) => f(l, ms, rows)) : undefined });
         this.telemetry.set(cluster, tel);
       }
       const nodes: RegisteredNodeInfo[] = allNodes
         .filter((n) => n.cluster === cluster)
         .map((n) => ({ node: n.node, status: n.status, registeredAt: n.registeredAt, updatedAt: n.updatedAt }));
       const view = tel.at(ts);
-      const kube = bindClusterState(this.clusterState, cluster);
+      const kube = this.opts.clusterState.forCluster(cluster);
       for (const d of this.opts.detectors) {
         if (!d.enabled) continue;
         tasks.push(() => this.run(d, cluster, ts, (signal) => ({ cluster, now: ts, telemetry: view, kube, registeredNodes: () => nodes, signal })));

@@ -1,5 +1,5 @@
 -- Kubernetes objects as the watchers saw them: one row per (uid, resource_version). The current
--- state of an object is its row with the highest resource_version (see ingest/kube/cluster-state.ts),
+-- state of an object is its row with the highest resource_version (see ingest/kube/state-reader.ts),
 -- `deleted` rows close an object's history. ReplacingMergeTree folds the duplicates a relist or a
 -- restarted watcher writes. No TTL: an object unchanged for longer than the retention is still current.
 CREATE TABLE IF NOT EXISTS kube_objects

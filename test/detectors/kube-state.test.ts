@@ -1,6 +1,7 @@
 // The Kubernetes-based detectors over real kube_objects rows in chDB, as the watchers write them
 // (ingest/kube/records.ts): node conditions, a crash-looping pod whose restarts come from its object
-// history, a CoreDNS Deployment without available replicas. Also: no kube data means no findings.
+// history, a CoreDNS Deployment without available replicas. Also: no kube data means no findings,
+// and Events read back at their latest version.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +11,9 @@ import { createRegistry } from '../../core/metrics.ts';
 import type { DetectorReport } from '../../core/pipeline.ts';
 import { detectorsSchema } from '../../detectors/config.ts';
 import { DetectorEngine } from '../../detectors/engine.ts';
-import { KubeTablesClusterState } from '../../detectors/kube-state.ts';
 import { resolveDetectors } from '../../detectors/loader.ts';
-import { toKubeRecord, toObjectRow, type KubeObject } from '../../ingest/kube/records.ts';
+import { toEventRow, toKubeRecord, toObjectRow, type KubeObject } from '../../ingest/kube/records.ts';
+import { KubeStateReader } from '../../ingest/kube/state-reader.ts';
 import { ChdbStore } from '../../store/chdb-store.ts';
 import { migrate } from '../../store/migrate.ts';
 
@@ -62,6 +63,7 @@ describe('Kubernetes-based detectors over kube_objects', () => {
   let store: ChdbStore;
   const reports: DetectorReport[] = [];
   let engine: DetectorEngine;
+  let reader: KubeStateReader;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'whistle-kube-detect-'));
@@ -83,6 +85,28 @@ describe('Kubernetes-based detectors over kube_objects', () => {
       'kube_objects',
       rows.map(([o, ts]) => toObjectRow(toKubeRecord('k1', kindOf(o), o, false, ts)) as unknown as Record<string, unknown>),
     );
+    const backOff = (count: number, lastAgo: number, message: string) =>
+      toEventRow(
+        toKubeRecord('k1', 'Event', {
+          metadata: { name: 'web.1', namespace: 'shop', uid: 'uid-ev-web', resourceVersion: String(++rv) },
+          type: 'Warning',
+          reason: 'BackOff',
+          message,
+          count,
+          lastTimestamp: new Date(now - lastAgo).toISOString(),
+          involvedObject: { kind: 'Pod', namespace: 'shop', name: 'web-7d9f8c6b5d-x1x2y' },
+        }, false),
+      );
+    const scheduled = toEventRow(
+      toKubeRecord('k1', 'Event', {
+        metadata: { name: 'web.0', namespace: 'shop', uid: 'uid-ev-sched', resourceVersion: String(++rv) },
+        type: 'Normal',
+        reason: 'Scheduled',
+        lastTimestamp: new Date(now - 30 * MIN).toISOString(),
+      }, false),
+    );
+    await store.insert('kube_events', [backOff(3, 6 * MIN, 'first'), backOff(7, 2 * MIN, 'latest'), scheduled] as unknown as Record<string, unknown>[]);
+    reader = new KubeStateReader(store);
     const config = detectorsSchema.parse({});
     engine = new DetectorEngine({
       store,
@@ -93,7 +117,7 @@ describe('Kubernetes-based detectors over kube_objects', () => {
       log: pino({ level: 'silent' }),
       clusters: () => ['k1', 'unwatched'],
       nodes: { list: () => [] },
-      clusterState: new KubeTablesClusterState(store),
+      clusterState: reader,
     });
   }, 60_000);
 
@@ -126,5 +150,26 @@ describe('Kubernetes-based detectors over kube_objects', () => {
       expect(reports.some((r) => r.cluster === 'unwatched' && r.detector === d)).toBe(true);
       expect(findings('unwatched', d)).toEqual([]);
     }
+  });
+
+  it('reads Events at their latest version, newest first, from the time asked for', async () => {
+    const events = await reader.forCluster('k1').events({ sinceMs: now - 60 * MIN });
+    expect(events).toEqual([
+      {
+        namespace: 'shop',
+        name: 'web.1',
+        type: 'Warning',
+        reason: 'BackOff',
+        message: 'latest',
+        involvedKind: 'Pod',
+        involvedNamespace: 'shop',
+        involvedName: 'web-7d9f8c6b5d-x1x2y',
+        count: 7,
+        lastTs: Date.parse(new Date(now - 2 * MIN).toISOString()),
+      },
+      expect.objectContaining({ name: 'web.0', reason: 'Scheduled', count: 1 }),
+    ]);
+    expect((await reader.forCluster('k1').events({ sinceMs: now - 10 * MIN })).map((e) => e.name)).toEqual(['web.1']);
+    expect(await reader.forCluster('unwatched').events({ sinceMs: 0 })).toEqual([]);
   });
 });

@@ -9,12 +9,11 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ChdbStore } from '../../store/chdb-store.ts';
 import { migrate } from '../../store/migrate.ts';
 import { KubeIngest, clustersFromKubeconfig } from '../../ingest/kube/kube-ingest.ts';
-import { latestObjects, readClusterState } from '../../ingest/kube/cluster-state.ts';
+import { KubeStateReader, latestObjects } from '../../ingest/kube/state-reader.ts';
 import { pino } from 'pino';
 import { createRegistry } from '../../core/metrics.ts';
 import { detectorsSchema } from '../../detectors/config.ts';
 import { DetectorEngine } from '../../detectors/engine.ts';
-import { KubeTablesClusterState } from '../../detectors/kube-state.ts';
 import { resolveDetectors } from '../../detectors/loader.ts';
 import { incidentsSchema } from '../../remediators/incidents/config.ts';
 import { IncidentManager } from '../../remediators/incidents/manager.ts';
@@ -27,6 +26,7 @@ const PODS = 1000;
 let cluster: KubeCluster;
 let store: ChdbStore;
 let ingest: KubeIngest;
+let reader: KubeStateReader;
 let dir: string;
 
 interface Obj {
@@ -40,6 +40,7 @@ beforeAll(async () => {
   cluster = await startKubeCluster({ nodes: NODES, nodeMonitorGracePeriod: '30s' });
   store = new ChdbStore(join(dir, 'chdb'));
   await migrate(store, { retentionDays: 7 });
+  reader = new KubeStateReader(store);
   // The cluster is named by its kubeconfig context, as in production (one context per cluster).
   ingest = new KubeIngest({ store, clusters: clustersFromKubeconfig(cluster.kubeconfigPath), watchTimeoutSeconds: 30 });
   ingest.start();
@@ -97,10 +98,10 @@ describe('Kubernetes ingestion against a real API server', { timeout: 300_000 },
     await podsRunning('load', PODS);
     await waitMatch('Pod', '/api/v1/pods', 10_000);
     await waitMatch('Node', '/api/v1/nodes', 10_000);
-    const state = await readClusterState(store, cluster.name);
-    expect(state.nodes.length).toBe(NODES);
-    expect(state.nodes.filter((n) => n.ready === 'True').length).toBe(NODES);
-    expect(state.pods.filter((p) => p.namespace === 'load' && p.phase === 'Running' && p.ready).length).toBe(PODS);
+    const ours = await reader.nodes(cluster.name);
+    expect(ours.length).toBe(NODES);
+    expect(ours.filter((n) => n.ready === 'True').length).toBe(NODES);
+    expect((await reader.pods(cluster.name, { restartWindowMs: 60_000 })).filter((p) => p.namespace === 'load' && p.phase === 'Running' && p.ready).length).toBe(PODS);
     const st = ingest.status()[0];
     expect(st?.reachable).toBe(true);
     expect(st?.synced).toBe(true);
@@ -135,12 +136,19 @@ describe('Kubernetes ingestion against a real API server', { timeout: 300_000 },
         'application/merge-patch+json',
       );
       const seen = await eventually(async () => {
-        const s = await readClusterState(store, cluster.name);
-        const p = s.pods.find((x) => x.namespace === 'crash' && x.name === 'crasher');
-        return p && p.restarts === restarts ? p : null;
+        const pods = await reader.pods(cluster.name, { restartWindowMs: 600_000 });
+        const p = pods.find((x) => x.namespace === 'crash' && x.name === 'crasher');
+        return p && p.containers[0]?.restartCount === restarts ? p : null;
       }, `restart count ${restarts} in Whistle`, 20_000);
       expect(seen.ready).toBe(false);
-      expect(seen.containers[0]).toMatchObject({ name: 'main', restartCount: restarts, state: 'waiting', waitingReason: 'CrashLoopBackOff', lastTerminationReason: 'OOMKilled', lastExitCode: 137 });
+      expect(seen.containers[0]).toMatchObject({
+        name: 'main',
+        restartCount: restarts,
+        restartsInWindow: restarts,
+        state: 'waiting',
+        waitingReason: 'CrashLoopBackOff',
+        lastTermination: { reason: 'OOMKilled', exitCode: 137 },
+      });
     }
   });
 
@@ -159,9 +167,8 @@ describe('Kubernetes ingestion against a real API server', { timeout: 300_000 },
     });
     // Scheduled by kube-scheduler, started by kwok, counted available by the deployment controller.
     const healthy = await eventually(async () => {
-      const s = await readClusterState(store, cluster.name);
-      const d = s.deployments.find((x) => x.namespace === 'kube-system' && x.name === 'coredns');
-      return d?.available === 2 && d.healthy ? d : null;
+      const d = (await reader.workloads(cluster.name)).find((x) => x.kind === 'Deployment' && x.namespace === 'kube-system' && x.name === 'coredns');
+      return d?.available === 2 && d.desired === 2 ? d : null;
     }, 'coredns available 2/2 in Whistle', 120_000, 250);
     expect(healthy.ready).toBe(2);
 
@@ -185,32 +192,28 @@ describe('Kubernetes ingestion against a real API server', { timeout: 300_000 },
       );
     }
     const broken = await eventually(async () => {
-      const s = await readClusterState(store, cluster.name);
-      const d = s.deployments.find((x) => x.namespace === 'kube-system' && x.name === 'coredns');
+      const d = (await reader.workloads(cluster.name)).find((x) => x.kind === 'Deployment' && x.namespace === 'kube-system' && x.name === 'coredns');
       return d && d.ready === 0 && d.available === 0 ? d : null;
     }, 'coredns 0 ready in Whistle', 60_000, 250);
-    expect(broken.healthy).toBe(false);
-    expect(broken.unavailable).toBe(2);
-    const s = await readClusterState(store, cluster.name);
-    expect(s.pods.filter((p) => p.labels['k8s-app'] === 'kube-dns').map((p) => p.ready)).toEqual([false, false]);
+    expect(broken.desired).toBe(2);
+    const dnsPods = (await reader.pods(cluster.name, { restartWindowMs: 60_000 })).filter((p) => p.workload?.kind === 'Deployment' && p.workload.name === 'coredns');
+    expect(dnsPods.map((p) => p.ready)).toEqual([false, false]);
   });
 
   it('sees a node go NotReady when its kwok heartbeat stops', async () => {
     await cluster.createSoloNode('solo-node');
-    await eventually(async () => (await readClusterState(store, cluster.name)).nodes.find((n) => n.name === 'solo-node' && n.ready === 'True'), 'solo-node Ready in Whistle', 30_000);
+    await eventually(async () => (await reader.nodes(cluster.name)).find((n) => n.name === 'solo-node' && n.ready === 'True'), 'solo-node Ready in Whistle', 30_000);
     await cluster.stopNodeHeartbeat('solo-node');
     // The node lifecycle controller marks it Unknown once the lease is older than the grace period.
     const node = await eventually(async () => {
-      const s = await readClusterState(store, cluster.name);
-      const n = s.nodes.find((x) => x.name === 'solo-node');
+      const n = (await reader.nodes(cluster.name)).find((x) => x.name === 'solo-node');
       return n && n.ready !== 'True' ? n : null;
     }, 'solo-node NotReady in Whistle', 120_000, 500);
     expect(node.ready).toBe('Unknown');
-    expect(node.readyReason).toBe('NodeStatusUnknown');
+    expect(node.conditions.find((c) => c.type === 'Ready')?.reason).toBe('NodeStatusUnknown');
     const api = await cluster.api.get<Obj & { status: { conditions: { type: string; status: string }[] } }>('/api/v1/nodes/solo-node');
     expect(api.status.conditions.find((c) => c.type === 'Ready')?.status).toBe('Unknown');
-    const s = await readClusterState(store, cluster.name);
-    expect(s.nodes.find((x) => x.name === 'kwok-node-8')?.ready).toBe('True');
+    expect((await reader.nodes(cluster.name)).find((x) => x.name === 'kwok-node-8')?.ready).toBe('True');
   });
 
   it('opens pod-restart-storm, dns-addon-failure and node-not-ready incidents through the detector engine', async () => {
@@ -227,7 +230,7 @@ describe('Kubernetes ingestion against a real API server', { timeout: 300_000 },
       log,
       clusters: () => [cluster.name],
       nodes: { list: () => [] },
-      clusterState: new KubeTablesClusterState(store),
+      clusterState: reader,
     });
     const tick = await engine.tick();
     expect(tick.runs.filter((r) => r.outcome !== 'ok'), JSON.stringify(tick.runs.filter((r) => r.error))).toEqual([]);
@@ -272,14 +275,11 @@ describe('Kubernetes ingestion against a real API server', { timeout: 300_000 },
   });
 
   it('records the node controller NodeNotReady Event in kube_events', async () => {
-    const rows = await eventually(async () => {
-      const r = await store.query<{ n: string }>(
-        "SELECT count() AS n FROM kube_events WHERE cluster = {c:String} AND involved_kind = 'Node' AND involved_name = 'solo-node' AND reason = 'NodeNotReady'",
-        { c: cluster.name },
-      );
-      return Number(r[0]?.n ?? 0) > 0 ? r : null;
+    const event = await eventually(async () => {
+      const events = await reader.forCluster(cluster.name).events({ sinceMs: Date.now() - 600_000 });
+      return events.find((e) => e.involvedKind === 'Node' && e.involvedName === 'solo-node' && e.reason === 'NodeNotReady') ?? null;
     }, 'the NodeNotReady Event about solo-node', 30_000, 250);
-    expect(Number(rows[0]?.n)).toBeGreaterThan(0);
+    expect(event.count).toBeGreaterThan(0);
   });
 
   it('reports an unreachable cluster without disturbing the others', async () => {
@@ -309,9 +309,8 @@ describe('Kubernetes ingestion against a real API server', { timeout: 300_000 },
       expect(dead1.reachable).toBe(false);
       expect(dead1.lastError).toMatch(/ECONNREFUSED|connect/);
       await multi.waitSynced('second-view');
-      const st = await readClusterState(store, 'second-view');
-      expect(st.nodes.length).toBe((await apiList('/api/v1/nodes')).length);
-      expect(st.pods.length).toBe((await apiList('/api/v1/pods')).length);
+      expect((await reader.nodes('second-view')).length).toBe((await apiList('/api/v1/nodes')).length);
+      expect((await reader.pods('second-view', { restartWindowMs: 60_000 })).length).toBe((await apiList('/api/v1/pods')).length);
     } finally {
       await multi.stop();
     }

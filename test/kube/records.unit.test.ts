@@ -2,7 +2,7 @@
 // detectors read, including objects with missing or odd status (a just-created pod, a node that
 // never reported).
 import { describe, expect, it } from 'vitest';
-import { containerState, daemonSetState, deploymentState, nodeState, podState } from '../../ingest/kube/cluster-state.ts';
+import { containerState, daemonSetState, deploymentState, nodeState, podState } from '../../ingest/kube/object-state.ts';
 import { toEventRow, toKubeRecord, toObjectRow } from '../../ingest/kube/records.ts';
 import { parseApiPath } from '../../ingest/routes/kube-proxy.ts';
 
@@ -43,34 +43,58 @@ describe('records', () => {
 });
 
 describe('cluster state from objects', () => {
+  const noHistory = () => undefined;
+
   it('reads a node that never reported as Unknown, not as healthy', () => {
-    expect(nodeState({ metadata: { name: 'n', uid: 'u' } })).toMatchObject({ ready: 'Unknown', conditions: [], unschedulable: false });
+    expect(nodeState({ metadata: { name: 'n', uid: 'u' } })).toEqual({ name: 'n', ready: 'Unknown', conditions: [], unschedulable: false });
     const n = nodeState({ metadata: { name: 'n', uid: 'u' }, spec: { unschedulable: true }, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady' }] } });
-    expect(n).toMatchObject({ ready: 'False', readyReason: 'KubeletNotReady', unschedulable: true });
+    expect(n).toMatchObject({ ready: 'False', unschedulable: true, conditions: [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady' }] });
+    expect(nodeState({ metadata: { name: 'n', uid: 'u' }, status: { conditions: [{ type: 'Ready', status: 'odd' }] } }).ready).toBe('Unknown');
   });
 
-  it('reads a pending pod without statuses, and sums restarts over init and app containers', () => {
-    expect(podState({ metadata: { name: 'p', uid: 'u' } })).toMatchObject({ phase: 'Unknown', ready: false, restarts: 0, containers: [], node: '' });
-    const p = podState({
-      metadata: { name: 'p', uid: 'u', namespace: 'ns', ownerReferences: [{ kind: 'ReplicaSet', name: 'web-abc', controller: true }] },
-      spec: { nodeName: 'n1' },
-      status: {
-        phase: 'Running',
-        initContainerStatuses: [{ name: 'init', restartCount: 1, state: { terminated: { reason: 'Completed' } } }],
-        containerStatuses: [{ name: 'app', restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { reason: 'Error', exitCode: 2, finishedAt: 't' } } }],
+  it('reads a pending pod without statuses, init containers before app containers, and the workload behind a ReplicaSet', () => {
+    expect(podState({ metadata: { name: 'p', uid: 'u' } }, noHistory)).toEqual({ namespace: '', name: 'p', node: '', phase: 'Unknown', ready: false, workload: undefined, containers: [] });
+    const p = podState(
+      {
+        metadata: { name: 'p', uid: 'u', namespace: 'ns', ownerReferences: [{ kind: 'ReplicaSet', name: 'web-7d9f8c6b5d', controller: true }] },
+        spec: { nodeName: 'n1' },
+        status: {
+          phase: 'Running',
+          initContainerStatuses: [{ name: 'init', restartCount: 1, state: { terminated: { reason: 'Completed' } } }],
+          containerStatuses: [{ name: 'app', restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { reason: 'Error', exitCode: 2, finishedAt: 't' } } }],
+        },
       },
+      (c) => (c === 'app' ? 1 : undefined),
+    );
+    expect(p).toMatchObject({ workload: { kind: 'Deployment', name: 'web' }, node: 'n1', phase: 'Running' });
+    expect(p.containers.map((c) => c.name)).toEqual(['init', 'app']);
+    expect(p.containers[1]).toEqual({
+      name: 'app',
+      ready: false,
+      restartCount: 4,
+      restartsInWindow: 3,
+      state: 'waiting',
+      waitingReason: 'CrashLoopBackOff',
+      lastTermination: { reason: 'Error', exitCode: 2, finishedAt: undefined },
     });
-    expect(p).toMatchObject({ restarts: 5, ownerKind: 'ReplicaSet', ownerName: 'web-abc', node: 'n1' });
-    expect(p.containers[1]).toEqual({ name: 'app', ready: false, restartCount: 4, state: 'waiting', waitingReason: 'CrashLoopBackOff', lastTerminationReason: 'Error', lastExitCode: 2, lastFinishedAt: 't' });
-    expect(containerState({ name: 'x' })).toMatchObject({ state: 'unknown', restartCount: 0, lastExitCode: null });
+    expect(p.containers[0]).toMatchObject({ restartsInWindow: 0, state: 'terminated', lastTermination: undefined });
+    expect(containerState({ name: 'x' }, undefined)).toMatchObject({ state: 'unknown', restartCount: 0, restartsInWindow: 0, lastTermination: undefined });
+    expect(podState({ metadata: { name: 'p', uid: 'u', ownerReferences: [{ kind: 'ReplicaSet', name: 'web-abc' }] } }, noHistory).workload).toEqual({ kind: 'ReplicaSet', name: 'web-abc' });
   });
 
-  it('counts a deployment healthy only when all desired replicas are available and its spec was seen', () => {
+  it('reads deployment and daemonset availability, absent status as nothing available', () => {
     const meta = { name: 'd', uid: 'u', namespace: 'kube-system', generation: 3 };
-    expect(deploymentState({ metadata: meta, spec: { replicas: 2 }, status: { availableReplicas: 2, readyReplicas: 2, observedGeneration: 3 } }).healthy).toBe(true);
-    expect(deploymentState({ metadata: meta, spec: { replicas: 2 }, status: { availableReplicas: 2, observedGeneration: 2 } }).healthy).toBe(false);
-    expect(deploymentState({ metadata: meta, spec: { replicas: 2 } })).toMatchObject({ available: 0, unavailable: 2, healthy: false });
-    expect(daemonSetState({ metadata: meta, status: { desiredNumberScheduled: 3, numberAvailable: 1, observedGeneration: 3 } })).toMatchObject({ desired: 3, unavailable: 2, healthy: false });
+    expect(deploymentState({ metadata: meta, spec: { replicas: 2 }, status: { availableReplicas: 2, readyReplicas: 2, updatedReplicas: 1 } })).toEqual({
+      kind: 'Deployment',
+      namespace: 'kube-system',
+      name: 'd',
+      desired: 2,
+      ready: 2,
+      available: 2,
+      updated: 1,
+    });
+    expect(deploymentState({ metadata: meta })).toMatchObject({ desired: 1, ready: 0, available: 0 });
+    expect(daemonSetState({ metadata: meta, status: { desiredNumberScheduled: 3, numberReady: 2, numberAvailable: 1 } })).toMatchObject({ kind: 'DaemonSet', desired: 3, ready: 2, available: 1, updated: 0 });
   });
 });
 

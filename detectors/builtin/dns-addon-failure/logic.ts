@@ -2,7 +2,7 @@
 // DNS probe result per node.
 import type { Finding } from '../../../core/types.ts';
 import { makeFinding } from '../../api.ts';
-import type { KubeWorkloadState } from '../../cluster-state.ts';
+import type { KubeWorkloadState } from '../../../core/kube.ts';
 import type { DnsAddonFailureConfig } from './config.ts';
 
 export const ID = 'dns-addon-failure';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeWorkloadState } from '../../cluster-state.ts';
+import type { KubeWorkloadState } from '../../../core/kube.ts';
 import { NOW } from '../../testing/rows.ts';
 import { dnsAddonFailureConfig } from './config.ts';
 import { addonFindings, dnsProbeFindings } from './logic.ts';
 
 const cfg = dnsAddonFailureConfig.parse({});
-const dep = (name: string, desired: number, available: number, namespace = 'kube-system'): KubeWorkloadState => ({ kind: 'Deployment', namespace, name, desired, available, updated: desired });
+const dep = (name: string, desired: number, available: number, namespace = 'kube-system'): KubeWorkloadState => ({ kind: 'Deployment', namespace, name, desired, ready: available, available, updated: desired });
 
 describe('dns-addon-failure: add-ons', () => {
   it('reports CoreDNS unavailable (critical) and degraded (warning); an absent kube-dns is fine', () => {
@@ -16,7 +16,7 @@ describe('dns-addon-failure: add-ons', () => {
 
   it('watches configured add-ons, and reports a required one that is missing', () => {
     const c = dnsAddonFailureConfig.parse({ addons: [{ name: 'ingress-nginx-controller', namespace: 'ingress', required: true }, { kind: 'DaemonSet', name: 'kube-proxy' }] });
-    const ds: KubeWorkloadState = { kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy', desired: 3, available: 0, updated: 3 };
+    const ds: KubeWorkloadState = { kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy', desired: 3, ready: 0, available: 0, updated: 3 };
     const f = addonFindings('c1', NOW, [ds], c);
     expect(f.map((x) => [x.subject, x.severity])).toEqual([
       ['addon:ingress/Deployment/ingress-nginx-controller', 'critical'],

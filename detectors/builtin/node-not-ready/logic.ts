@@ -1,7 +1,7 @@
 // node-not-ready from rows: node conditions as the Kubernetes watchers last saw them.
 import type { Finding } from '../../../core/types.ts';
 import { humanDuration, makeFinding } from '../../api.ts';
-import type { KubeNodeState } from '../../cluster-state.ts';
+import type { KubeNodeState } from '../../../core/kube.ts';
 import type { NodeNotReadyConfig } from './config.ts';
 
 export const ID = 'node-not-ready';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeNodeState } from '../../cluster-state.ts';
+import type { KubeNodeState } from '../../../core/kube.ts';
 import { MIN, NOW } from '../../testing/rows.ts';
 import { nodeNotReadyConfig } from './config.ts';
 import { nodeNotReadyFindings } from './logic.ts';

@@ -3,7 +3,7 @@
 // what they share (node, namespace, workload) and their last termination reasons instead.
 import type { Finding } from '../../../core/types.ts';
 import { humanDuration, makeFinding } from '../../api.ts';
-import type { KubePodState } from '../../cluster-state.ts';
+import type { KubePodState } from '../../../core/kube.ts';
 import type { PodRestartStormConfig } from './config.ts';
 
 export const ID = 'pod-restart-storm';

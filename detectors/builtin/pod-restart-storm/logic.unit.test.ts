@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KubePodState } from '../../cluster-state.ts';
+import type { KubePodState } from '../../../core/kube.ts';
 import { NOW } from '../../testing/rows.ts';
 import { podRestartStormConfig } from './config.ts';
 import { podRestartFindings } from './logic.ts';
@@ -11,6 +11,7 @@ function pod(name: string, node: string, restartsInWindow: number, opts: { ns?: 
     name,
     node,
     phase: 'Running',
+    ready: false,
     workload: { kind: 'Deployment', name: opts.workload ?? 'web' },
     containers: [
       {

@@ -1,0 +1,8 @@
+// What the Kubernetes ingestion provides to the stages after it.
+import type { ClusterStateReader } from '../../core/kube.ts';
+import { serviceRef } from '../../core/stage.ts';
+
+export const kubeServices = {
+  /** The watched clusters' current state, read from the tables the watchers fill (detectors). */
+  clusterState: serviceRef<ClusterStateReader>('kube.clusterState'),
+};
