@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
-import type { AgentConfig } from '../core/config/schema.ts';
+import type { AgentConfig } from './config.ts';
 import type { Component } from '../core/component.ts';
 import type { Logger } from '../core/log.ts';
 import { defaultCollectors } from './collectors/index.ts';

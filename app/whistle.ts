@@ -1,88 +1,88 @@
-// Assembles a running Whistle from its configuration: store (schema migrated), writer, node
-// registry, HTTP server, and the background components of later stages. Start order is downstream
-// first (store, writer, then the server that feeds them); stop order is the reverse.
+// Assembles a running Whistle from its configuration: the store (schema migrated), the core
+// services, then every stage in the order their declared dependencies give, and the HTTP server
+// serving the stages' routes. Start order is downstream first (the store, then each stage after
+// the stages it needs, then the server that feeds them); stop order is the reverse.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { WhistleConfig } from '../core/config/schema.ts';
+import { AuditLog } from '../core/audit.ts';
 import type { Component } from '../core/component.ts';
+import { operatorAuth } from '../core/http/operator-auth.ts';
 import { createLogger } from '../core/log.ts';
 import { createRegistry, type Registry } from '../core/metrics.ts';
-import { createIngestMetrics } from '../ingest/metrics.ts';
-import { NodeRegistry } from '../ingest/node-registry.ts';
-import { buildServer, type RoutePlugin } from '../ingest/server.ts';
-import { BatchWriter } from '../ingest/writer.ts';
+import { coreServices } from '../core/services.ts';
+import type { AnyStage, ServiceRef } from '../core/stage.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
-import { AuditLog } from './audit.ts';
-import type { AppContext } from './context.ts';
-import { join } from 'node:path';
-
-/** A stage of the pipeline beyond ingest (detectors, incidents, notifiers, remediators, watchers). */
-export interface Extension {
-  name: string;
-  /** Builds the stage's components and routes once the core is up. */
-  create(ctx: AppContext): Promise<{ components?: Component[]; routes?: RoutePlugin[] }>;
-}
+import { buildStages } from './compose.ts';
+import type { WhistleConfig } from './config.ts';
+import { buildServer } from './http-server.ts';
+import { builtinStages } from './stages.ts';
 
 export interface WhistleOptions {
   logger?: Logger;
   registry?: Registry;
   /** Use an already open store (tests share one; the app then does not close it). */
   store?: Store;
-  extensions?: Extension[];
+  /** The stages to run; default: every builtin stage, as `whistle start` runs them. */
+  stages?: readonly AnyStage[];
+  /** Wall clock for the stages (tests shift it); default Date.now. */
+  clock?: () => number;
 }
 
 export class Whistle {
-  private components: Component[] = [];
   private stopped = false;
   url = '';
 
   private constructor(
-    readonly ctx: AppContext,
+    readonly config: WhistleConfig,
     readonly server: FastifyInstance,
+    private readonly services: Map<string, unknown>,
+    private readonly components: Component[],
+    /** Stage ids in start order. */
+    readonly stageOrder: string[],
     private readonly ownsStore: boolean,
+    private readonly log: Logger,
   ) {}
 
   static async create(config: WhistleConfig, opts: WhistleOptions = {}): Promise<Whistle> {
     const log = opts.logger ?? createLogger();
     const registry = opts.registry ?? createRegistry();
     const store = opts.store ?? (await openStore(config.store));
-    const metrics = createIngestMetrics(registry);
-    const nodes = new NodeRegistry(store, () => config.clusters, log.child({ component: 'nodes' }));
-    await nodes.load();
-    const samplesWriter = new BatchWriter(
-      store,
-      {
-        table: 'samples',
-        batchSize: config.writer.batchSize,
-        flushIntervalMs: config.writer.flushIntervalMs,
-        maxQueueSamples: config.writer.maxQueueSamples,
-        maxSpoolBytes: config.writer.maxSpoolBytes,
-        spoolDir: join(config.writer.spoolDir, 'samples'),
-        retryInitialMs: config.writer.retryInitialMs,
-        retryMaxMs: config.writer.retryMaxMs,
-      },
-      metrics,
-      log.child({ component: 'writer' }),
-    );
-    const ctx: AppContext = { config, store, log, registry, metrics, nodes, samplesWriter, audit: new AuditLog(store, log) };
-    const routes: RoutePlugin[] = [];
-    const components: Component[] = [samplesWriter];
-    for (const ext of opts.extensions ?? []) {
-      const built = await ext.create(ctx);
-      components.push(...(built.components ?? []));
-      routes.push(...(built.routes ?? []));
+    try {
+      const core = new Map<string, unknown>([
+        [coreServices.store.id, store],
+        [coreServices.logger.id, log],
+        [coreServices.metrics.id, registry],
+        [coreServices.clusters.id, () => config.clusters],
+        [coreServices.server.id, config.server],
+        [coreServices.operatorAuth.id, operatorAuth(config.server)],
+        [coreServices.audit.id, new AuditLog(store, log)],
+        [coreServices.clock.id, opts.clock ?? Date.now],
+        [coreServices.dataDir.id, config.dataDir],
+      ]);
+      const built = await buildStages(opts.stages ?? builtinStages, core, config as unknown as Record<string, unknown>);
+      const server = await buildServer(config.server, log, built.routes);
+      return new Whistle(config, server, built.services, built.components, built.order, !opts.store, log);
+    } catch (err) {
+      if (!opts.store) await store.close();
+      throw err;
     }
-    const server = await buildServer(ctx, routes);
-    const w = new Whistle(ctx, server, !opts.store);
-    w.components = components;
-    return w;
+  }
+
+  /** A service any stage (or the core) provides, by its typed reference. */
+  service<T>(ref: ServiceRef<T>): T {
+    if (!this.services.has(ref.id)) throw new Error(`no stage provides "${ref.id}"`);
+    return this.services.get(ref.id) as T;
+  }
+
+  get store(): Store {
+    return this.service(coreServices.store);
   }
 
   async start(): Promise<string> {
     for (const c of this.components) await c.start();
-    this.url = await this.server.listen({ host: this.ctx.config.server.host, port: this.ctx.config.server.port });
-    this.ctx.log.info({ url: this.url, store: this.ctx.store.kind }, 'whistle listening');
+    this.url = await this.server.listen({ host: this.config.server.host, port: this.config.server.port });
+    this.log.info({ url: this.url, store: this.store.kind, stages: this.stageOrder }, 'whistle listening');
     return this.url;
   }
 
@@ -95,9 +95,9 @@ export class Whistle {
       try {
         await c.stop();
       } catch (err) {
-        this.ctx.log.error({ err: (err as Error).message, component: c.name }, 'component failed to stop cleanly');
+        this.log.error({ err: (err as Error).message, component: c.name }, 'component failed to stop cleanly');
       }
     }
-    if (this.ownsStore) await this.ctx.store.close();
+    if (this.ownsStore) await this.store.close();
   }
 }

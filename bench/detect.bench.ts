@@ -3,22 +3,24 @@
 // agents' 10 s interval straight into the store, registers every node as authorized, then keeps all
 // nodes reporting every 10 s through the writer while the engine ticks on its own schedule. Once
 // per tick a faulty sample (a disk at 97 %) is POSTed to /v1/telemetry for a fresh node; the detect
-// delay runs from that POST being accepted (202) to the sink receiving the finding.
+// delay runs from that POST being accepted (202) to the incident opening.
 // Prints the tick's cost (p50/p99, and the cold first tick), per-detector time, the detect delay,
 // and as its last line one JSON object.
 //   env: BENCH_NODES (10000), BENCH_TICKS (12), BENCH_TICK_MS (10000)
+import { ingestServices } from '../ingest/services.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Whistle } from '../app/whistle.ts';
-import { parseConfig } from '../core/config/load.ts';
-import type { DetectorReport, FindingSink } from '../core/pipeline.ts';
+import { parseConfig } from '../app/config.ts';
+import type { IncidentEvent, IncidentListener } from '../core/pipeline.ts';
 import { fingerprint } from '../detectors/api.ts';
-import { detectorsExtension } from '../detectors/extension.ts';
+import { detectorServices } from '../detectors/services.ts';
+import { incidentServices } from '../remediators/incidents/services.ts';
 import type { TickResult } from '../detectors/engine.ts';
-import { hashToken } from '../ingest/tokens.ts';
+import { hashToken } from '../core/http/tokens.ts';
 import { ChdbStore } from '../store/chdb-store.ts';
 import { migrate } from '../store/migrate.ts';
 
@@ -100,19 +102,17 @@ async function setup(store: ChdbStore, now: number, faultTokens: Map<number, str
   return rows;
 }
 
-class TimingSink implements FindingSink {
+/** Measures from a fault's acceptance to its incident opening (the detector's finding, through the manager). */
+class TimingListener implements IncidentListener {
   /** fingerprint -> when the fault was accepted */
   pending = new Map<string, number>();
   delays: number[] = [];
-  async report(r: DetectorReport): Promise<void> {
-    if (r.detector !== 'low-disk' || this.pending.size === 0) return;
-    const t = performance.now();
-    for (const f of r.findings) {
-      const accepted = this.pending.get(f.fingerprint);
-      if (accepted === undefined) continue;
-      this.delays.push(t - accepted);
-      this.pending.delete(f.fingerprint);
-    }
+  async onIncidentEvent(e: IncidentEvent): Promise<void> {
+    if (e.kind !== 'opened' || e.incident.detector !== 'low-disk') return;
+    const accepted = this.pending.get(e.incident.fingerprint);
+    if (accepted === undefined) return;
+    this.delays.push(performance.now() - accepted);
+    this.pending.delete(e.incident.fingerprint);
   }
 }
 
@@ -139,20 +139,18 @@ async function main(): Promise<void> {
     agent: { enabled: false, stateDir: join(dir, 'agent') },
     detectors: { tickMs: TICK_MS, concurrency: Number(process.env.BENCH_CONCURRENCY ?? 4), queries: { warmupChunkMs: 6 * 3_600_000 } },
   });
-  const sink = new TimingSink();
+  const sink = new TimingListener();
   const queries = new Map<string, { n: number; ms: number; rows: number }>();
-  const ext = detectorsExtension({
-    sink,
-    onQuery: (label, ms, rows) => {
-      const q = queries.get(label) ?? { n: 0, ms: 0, rows: 0 };
-      q.n++;
-      q.ms += ms;
-      q.rows += rows;
-      queries.set(label, q);
-    },
+  const whistle = await Whistle.create(config, { store, logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' }) });
+  whistle.service(incidentServices.manager).subscribe(sink);
+  const engine = whistle.service(detectorServices.engine);
+  engine.onQuery.push((label, ms, rows) => {
+    const q = queries.get(label) ?? { n: 0, ms: 0, rows: 0 };
+    q.n++;
+    q.ms += ms;
+    q.rows += rows;
+    queries.set(label, q);
   });
-  const whistle = await Whistle.create(config, { store, logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' }), extensions: [ext] });
-  const engine = ext.engine!;
   const ticks: TickResult[] = [];
   engine.onTick.push((t) => {
     ticks.push(t);
@@ -166,7 +164,7 @@ async function main(): Promise<void> {
   const feed = setInterval(() => {
     const ts = Date.now();
     const lines: string[] = [];
-    const writer = whistle.ctx.samplesWriter;
+    const writer = whistle.service(ingestServices.samplesWriter);
     const id = writer.nextChunkId();
     for (let i = slot; i < NODES; i += 10) if (!faulted.has(i)) lines.push(...nodeRows(i, ts, true, 0, id));
     slot = (slot + 1) % 10;
@@ -204,7 +202,7 @@ async function main(): Promise<void> {
   await tickDone(1); // the cold tick: trend windows load their 6 h of history
   // The cold tick holds the store for a while and ingest queues up behind it: measure from the
   // first tick that starts with the writer caught up.
-  while (whistle.ctx.samplesWriter.depth > 0) await new Promise((r) => setTimeout(r, 100));
+  while (whistle.service(ingestServices.samplesWriter).depth > 0) await new Promise((r) => setTimeout(r, 100));
   await tickDone(ticks.length + 1);
   const warmTicks = ticks.length;
   const runCpu0 = cpuMs();
@@ -227,7 +225,7 @@ async function main(): Promise<void> {
         { name: 'node_filesystem_used_bytes', value: 97 * GiB, ts, labels: { mount: '/var', device: '/dev/vda2', fstype: 'ext4', readonly: 'false' } },
       ],
     });
-    writerDepthAtFault.push(whistle.ctx.samplesWriter.depth);
+    writerDepthAtFault.push(whistle.service(ingestServices.samplesWriter).depth);
     const res = await fetch(`${url}/v1/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${faultTokens.get(i)}` }, body });
     const accepted = performance.now();
     if (res.status !== 202) throw new Error(`fault POST refused: ${res.status} ${await res.text()}`);

@@ -2,7 +2,7 @@
 // They are generated once, kept under the data directory with mode 0600, and reused on every start.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { newToken } from '../ingest/tokens.ts';
+import { newToken } from '../core/http/tokens.ts';
 
 function readOrCreate(path: string): string {
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();

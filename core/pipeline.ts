@@ -1,5 +1,6 @@
 // Contracts between the stages after ingest. Detectors produce findings; the incident manager
 // consumes them; remediators and channels react to incident changes.
+import { serviceRef } from './stage.ts';
 import type { Finding, IncidentState, Severity } from './types.ts';
 
 /**
@@ -46,3 +47,8 @@ export interface IncidentEvent {
 export interface IncidentListener {
   onIncidentEvent(event: IncidentEvent): Promise<void>;
 }
+
+/** Where detectors deliver their verdicts; the incidents stage provides it. */
+export const pipelineServices = {
+  findingSink: serviceRef<FindingSink>('pipeline.findingSink'),
+};

@@ -6,7 +6,7 @@ import type { ClusterConfig } from '../core/config/schema.ts';
 import { ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../core/errors.ts';
 import type { NodeStatus, RegisteredNode } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
-import { hashToken, newToken, tokensEqual } from './tokens.ts';
+import { hashToken, newToken, tokensEqual } from '../core/http/tokens.ts';
 
 export interface RegistrationRequest {
   cluster: string;

@@ -1,6 +1,6 @@
 // The agent's collector set, built from the `agent` config section: the machine collectors always,
 // one probe collector per configured probe.
-import type { AgentConfig } from '../../core/config/schema.ts';
+import type { AgentConfig } from '../config.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { CertProbe } from '../probes/cert.ts';
 import { DnsProbe, resolverProblem } from '../probes/dns.ts';

@@ -1,6 +1,6 @@
 // `whistle agent`: run only the node agent, reporting to a remote management plane.
 import { Command } from 'commander';
-import { loadConfig } from '../../core/config/load.ts';
+import { loadConfig } from '../../app/config.ts';
 import { createLogger } from '../../core/log.ts';
 import { defaultConfigPath } from './start.ts';
 import { runAgentCommand } from '../../agent/run.ts';

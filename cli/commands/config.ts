@@ -1,6 +1,6 @@
 // `whistle config check FILE`: validates a configuration and names every bad field.
 import { Command } from 'commander';
-import { loadConfig } from '../../core/config/load.ts';
+import { loadConfig } from '../../app/config.ts';
 
 export function configCommand(): Command {
   const cmd = new Command('config').description('work with configuration files');

@@ -4,7 +4,7 @@
 // (url, username, database), otherwise from the flags (default http://127.0.0.1:8123, database
 // whistle). The password is never written; Grafana reads it from WHISTLE_CLICKHOUSE_PASSWORD.
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../../core/config/load.ts';
+import { loadConfig } from '../../app/config.ts';
 import type { StoreConfig } from '../../core/config/schema.ts';
 import { DEFAULT_DATASOURCE_UID } from '../../dashboards/builder.ts';
 import { resultProblems, runDashboard, validateDashboard } from '../../dashboards/check.ts';

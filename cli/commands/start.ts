@@ -3,12 +3,11 @@
 import { existsSync } from 'node:fs';
 import { defaultNodeName } from '../../agent/identity.ts';
 import { Command } from 'commander';
-import { loadConfig } from '../../core/config/load.ts';
-import type { WhistleConfig } from '../../core/config/schema.ts';
+import { loadConfig, type WhistleConfig } from '../../app/config.ts';
 import type { Component } from '../../core/component.ts';
 import { createLogger } from '../../core/log.ts';
 import { Whistle } from '../../app/whistle.ts';
-import { builtinExtensions } from '../../app/extensions.ts';
+import { ingestServices } from '../../ingest/services.ts';
 import { localSecrets } from '../local-secrets.ts';
 import { createNodeAgent } from '../../agent/node-agent.ts';
 
@@ -35,9 +34,9 @@ export function startCommand(): Command {
     .action(async (opts: { config?: string; agent: boolean }) => {
       const log = createLogger();
       const cfg = withLocalDefaults(loadConfig(defaultConfigPath(opts.config)));
-      const whistle = await Whistle.create(cfg, { logger: log, extensions: builtinExtensions() });
+      const whistle = await Whistle.create(cfg, { logger: log });
       const agentCfg = cfg.agent;
-      whistle.ctx.nodes.autoAuthorize = (cluster, node) =>
+      whistle.service(ingestServices.nodes).autoAuthorize = (cluster, node) =>
         opts.agent && agentCfg.enabled && cluster === agentCfg.cluster && node === agentCfg.node ? 'whistle start (local agent)' : undefined;
       const url = await whistle.start();
       let agent: Component | undefined;

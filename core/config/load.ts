@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
-import { configSchema, type WhistleConfig } from './schema.ts';
 
 export const ENV_PREFIX = 'WHISTLE_';
 
@@ -43,42 +42,47 @@ export function formatIssues(issues: z.core.$ZodIssue[], prefix = ''): string[] 
   });
 }
 
-export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): WhistleConfig {
+/** Where a path setting lives: `section.key`, defaulting to `<dataDir>/<under>` when not given. */
+export interface DataPath {
+  section: string;
+  key: string;
+  under: string;
+}
+
+/**
+ * Validates a raw config object against `schema` (after environment overrides), reporting every
+ * problem at once. Path settings in `dataPaths` that the file does not give explicitly are placed
+ * under `dataDir`, so one setting moves all of Whistle's state.
+ */
+export function parseWith<S extends z.ZodType<{ dataDir: string }>>(schema: S, dataPaths: DataPath[], raw: unknown, env: NodeJS.ProcessEnv = {}): z.infer<S> {
   if (raw === null || raw === undefined) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['(root): expected a mapping of sections']);
   const merged = applyEnvOverrides(raw as Record<string, unknown>, env);
-  const result = configSchema.safeParse(merged);
+  const result = schema.safeParse(merged);
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues));
-  return placeUnderDataDir(result.data, merged);
-}
-
-/** Paths not given explicitly live under `dataDir`, so one setting moves all of Whistle's state. */
-function placeUnderDataDir(cfg: WhistleConfig, raw: Record<string, unknown>): WhistleConfig {
-  const given = (section: string, key: string) => {
-    const s = raw[section];
-    return typeof s === 'object' && s !== null && key in s;
-  };
-  if (!given('store', 'path')) cfg.store.path = join(cfg.dataDir, 'chdb');
-  if (!given('writer', 'spoolDir')) cfg.writer.spoolDir = join(cfg.dataDir, 'spool');
-  if (!given('agent', 'stateDir')) cfg.agent.stateDir = join(cfg.dataDir, 'agent');
+  const cfg = result.data as z.infer<S> & Record<string, Record<string, unknown>>;
+  for (const p of dataPaths) {
+    const given = merged[p.section];
+    if (typeof given === 'object' && given !== null && p.key in given) continue;
+    const section = cfg[p.section];
+    if (section) section[p.key] = join(cfg.dataDir, p.under);
+  }
   return cfg;
 }
 
-/** Reads and validates a config file; a missing path means "defaults plus environment". */
-export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): WhistleConfig {
-  if (!file) return parseConfig({}, env);
+/** Reads a YAML file into a raw object; a missing path means "no file" (defaults plus environment). */
+export function readConfigFile(file: string | undefined): unknown {
+  if (!file) return {};
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError([`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
   }
-  let raw: unknown;
   try {
-    raw = parseYaml(text);
+    return parseYaml(text);
   } catch (err) {
     if (err instanceof YAMLParseError) throw new ConfigError([`${file}: YAML syntax error: ${err.message.split('\n')[0]}`]);
     throw err;
   }
-  return parseConfig(raw, env);
 }

@@ -1,42 +1,73 @@
-// The one place where errors become HTTP responses: domain errors keep their status and code,
-// fastify's own (bad JSON, body too large, schema validation) become 4xx with a reason, and
-// anything else is a 500 that is logged but not explained to the caller.
+// The one place where errors become HTTP responses, each reply's code and status taken from the
+// registry (core/errors.ts): domain errors keep theirs, fastify's own (bad JSON, body too large,
+// schema validation) become the matching 4xx with a reason, and anything else is a 500 that is
+// logged but not explained to the caller.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { OverloadedError, UnavailableError, WhistleError } from '../core/errors.ts';
+import { ERRORS, NotFoundError, WhistleError, type ErrorCode } from '../errors.ts';
 
 export interface ErrorBody {
   error: string;
-  code: string;
+  code: ErrorCode;
 }
 
-export function classify(err: FastifyError | Error): { status: number; body: ErrorBody; retryAfter?: number } {
-  if (err instanceof OverloadedError) return { status: 429, body: { error: err.message, code: err.code }, retryAfter: err.retryAfterSeconds };
-  if (err instanceof UnavailableError) return { status: 503, body: { error: err.message, code: err.code }, retryAfter: err.retryAfterSeconds };
-  if (err instanceof WhistleError) return { status: err.httpStatus, body: { error: err.message, code: err.code } };
+export interface ErrorReply {
+  status: number;
+  body: ErrorBody;
+  headers: Readonly<Record<string, string>>;
+}
+
+function errorReply(code: ErrorCode, error: string, headers: Readonly<Record<string, string>> = {}): ErrorReply {
+  return { status: ERRORS[code].status, body: { error, code }, headers };
+}
+
+// fastify's other 4xx refusals (bad URL, Content-Length mismatch, over-long parameter) keep their
+// message under the registry code for their status; a status with none becomes WHISTLE_BAD_REQUEST.
+const CODE_FOR_FASTIFY_STATUS: Readonly<Record<number, ErrorCode>> = {
+  401: 'WHISTLE_UNAUTHORIZED',
+  403: 'WHISTLE_FORBIDDEN',
+  404: 'WHISTLE_NOT_FOUND',
+  405: 'WHISTLE_METHOD_NOT_ALLOWED',
+  409: 'WHISTLE_CONFLICT',
+  413: 'WHISTLE_BODY_TOO_LARGE',
+  415: 'WHISTLE_UNSUPPORTED_MEDIA_TYPE',
+};
+
+export function classify(err: FastifyError | Error): ErrorReply {
+  if (err instanceof WhistleError) return errorReply(err.code, err.message, err.replyHeaders);
   const fe = err as FastifyError;
   if (fe.validation) {
     const first = fe.validation[0];
     const where = `${fe.validationContext ?? 'body'}${first?.instancePath ? first.instancePath.replace(/\//g, '.').replace(/\.(\d+)/g, '[$1]') : ''}`;
-    return { status: 400, body: { error: `${where}: ${first?.message ?? fe.message}`, code: 'WHISTLE_INPUT_INVALID' } };
+    return errorReply('WHISTLE_INPUT_INVALID', `${where}: ${first?.message ?? fe.message}`);
   }
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: 'request body is too large', code: 'WHISTLE_BODY_TOO_LARGE' } };
-  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 415, body: { error: 'content-type must be application/json', code: 'WHISTLE_UNSUPPORTED_MEDIA_TYPE' } };
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return errorReply('WHISTLE_BODY_TOO_LARGE', 'request body is too large');
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errorReply('WHISTLE_UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json');
   if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError)
-    return { status: 400, body: { error: `malformed JSON: ${err.message}`, code: 'WHISTLE_MALFORMED_JSON' } };
+    return errorReply('WHISTLE_MALFORMED_JSON', `malformed JSON: ${err.message}`);
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)
-    return { status: fe.statusCode, body: { error: fe.message, code: fe.code ?? 'WHISTLE_BAD_REQUEST' } };
-  return { status: 500, body: { error: 'internal error', code: 'WHISTLE_INTERNAL' } };
+    return errorReply(CODE_FOR_FASTIFY_STATUS[fe.statusCode] ?? 'WHISTLE_BAD_REQUEST', fe.message);
+  return errorReply('WHISTLE_INTERNAL', 'internal error');
 }
 
-export function installErrorHandler(app: FastifyInstance, onError?: (req: FastifyRequest, err: Error, status: number) => void): void {
-  app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    const { status, body, retryAfter } = classify(err);
+export type ErrorObserver = (req: FastifyRequest, err: Error, status: number) => void;
+
+/**
+ * The error handler every Whistle route answers with; `onError` sees each error and its status
+ * first. Route plugins that are also mounted on their own (tests) set it in their own scope.
+ */
+export function errorHandler(onError?: ErrorObserver): (err: FastifyError, req: FastifyRequest, reply: FastifyReply) => void {
+  return (err, req, reply) => {
+    const { status, body, headers } = classify(err);
     if (status >= 500) req.log.error({ err }, 'request failed');
     onError?.(req, err, status);
-    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
-    void reply.code(status).send(body);
-  });
+    void reply.headers(headers).code(status).send(body);
+  };
+}
+
+export function installErrorHandler(app: FastifyInstance, onError?: ErrorObserver): void {
+  app.setErrorHandler(errorHandler(onError));
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: `no route for ${req.method} ${req.url.split('?')[0]}`, code: 'WHISTLE_NOT_FOUND' });
+    const { status, body } = classify(new NotFoundError(`no route for ${req.method} ${req.url.split('?')[0]}`));
+    void reply.code(status).send(body);
   });
 }

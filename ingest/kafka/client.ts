@@ -3,7 +3,7 @@
 // an unreachable broker is an expected state that the producer (503) and consumer (retry) handle.
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { KafkaConfig } from '../../core/config/schema.ts';
+import type { KafkaConfig } from './config.ts';
 
 export function createKafka(config: KafkaConfig, log: Logger): Kafka {
   const logCreator = () => (entry: LogEntry) => {

@@ -14,7 +14,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Backoff, sleep } from '../../core/backoff.ts';
 import type { Component } from '../../core/component.ts';
-import type { KafkaConfig } from '../../core/config/schema.ts';
+import type { KafkaConfig } from './config.ts';
 import { OverloadedError } from '../../core/errors.ts';
 import type { Store } from '../../store/store.ts';
 import type { BatchWriter } from '../writer.ts';
@@ -51,7 +51,6 @@ export interface TelemetryConsumerOptions {
   log: Logger;
   /** Fetch size per partition: large enough that one batch fills a writer batch. */
   maxBytesPerPartition?: number;
-  faults?: ConsumerFaults;
 }
 
 interface Item {
@@ -64,6 +63,8 @@ const TABLE = 'samples';
 
 export class TelemetryConsumer implements Component {
   readonly name = 'kafka-consumer';
+  /** Fault injection for the consumer-group tests; empty in production. */
+  faults: ConsumerFaults = {};
   private consumer: Consumer | null = null;
   private stopping = false;
   private partitionCount = 0;
@@ -274,7 +275,7 @@ export class TelemetryConsumer implements Component {
       if (!isRunning()) return;
     }
     if (isStale()) return;
-    if ((await this.opts.faults?.beforeCommit?.(partition, lastOffset)) === 'abandon') return;
+    if ((await this.faults.beforeCommit?.(partition, lastOffset)) === 'abandon') return;
     try {
       await this.consumer!.commitOffsets([{ topic: batch.topic, partition, offset: (BigInt(lastOffset) + 1n).toString() }]);
     } catch (err) {

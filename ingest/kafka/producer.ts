@@ -7,9 +7,9 @@
 // producer allows one request in flight), so many agents cost few round trips.
 import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { TelemetrySink } from '../../app/context.ts';
+import type { TelemetrySink } from '../telemetry-sink.ts';
 import type { Component } from '../../core/component.ts';
-import type { KafkaConfig } from '../../core/config/schema.ts';
+import type { KafkaConfig } from './config.ts';
 import { UnavailableError } from '../../core/errors.ts';
 import type { TelemetryBatch } from '../telemetry-batch.ts';
 import { encodeMessage } from './message.ts';
@@ -87,6 +87,9 @@ export class KafkaTelemetryProducer implements Component, TelemetrySink {
     this.producer = null;
     if (p) await p.disconnect().catch(() => {});
   }
+
+  /** Nothing to check before the body is read: the broker's acknowledgement (or its absence) decides. */
+  checkRoom(): void {}
 
   publish(batch: TelemetryBatch, body: string, batchId: number): Promise<void> {
     if (this.stopped) return Promise.reject(new UnavailableError('shutting down; retry on another worker', this.config.retryAfterSeconds));

@@ -3,7 +3,7 @@
 // when the topic was made by someone else).
 import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { KafkaConfig } from '../../core/config/schema.ts';
+import type { KafkaConfig } from './config.ts';
 import { MAX_PARTITIONS } from './message.ts';
 
 // kafkajs's ConfigResourceTypes.TOPIC; the enum is not a named export Node's ESM loader can see in

@@ -1,8 +1,8 @@
 // Liveness, readiness and Prometheus metrics.
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppContext } from '../../app/context.ts';
+import type { IngestContext } from '../context.ts';
 
-export const healthRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
+export const healthRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async (app, { ctx }) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   // Ready means "accepting telemetry": true while the store is down too (batches spool to disk),
@@ -10,7 +10,7 @@ export const healthRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
   app.get('/readyz', async (_req, reply) => {
     const w = ctx.samplesWriter;
     const storeUp = await ctx.store.ping();
-    const full = w.depth >= ctx.config.writer.maxQueueSamples;
+    const full = w.depth >= ctx.writer.maxQueueSamples;
     return reply.code(full ? 503 : 200).send({ ready: !full, store: storeUp ? 'up' : 'down', queue: w.depth, spooledBatches: w.spooled });
   });
 

@@ -1,16 +1,15 @@
 // Operator API for node agents: list, authorize, revoke.
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppContext } from '../../app/context.ts';
+import type { IngestContext } from '../context.ts';
 import type { RegisteredNode } from '../../core/types.ts';
-import { actorOf, requireOperator } from '../operator-auth.ts';
 
 export function publicNode(n: RegisteredNode, lastSeen?: number) {
   const { tokenHash: _secret, ...rest } = n;
   return { ...rest, lastSeen: lastSeen ?? null };
 }
 
-export const nodeRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
-  app.addHook('preHandler', requireOperator(ctx.config.server));
+export const nodeRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async (app, { ctx }) => {
+  app.addHook('preHandler', ctx.operatorAuth.preHandler);
 
   app.get<{ Querystring: { cluster?: string } }>(
     '/v1/nodes',
@@ -30,7 +29,7 @@ export const nodeRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, {
     ['revoke', 'revoked'],
   ] as const) {
     app.post<{ Params: { cluster: string; node: string } }>(`/v1/nodes/:cluster/:node/${verb}`, async (req) => {
-      const actor = actorOf(req);
+      const actor = ctx.operatorAuth.actorOf(req);
       const node = await ctx.nodes.setStatus(req.params.cluster, req.params.node, status, actor);
       await ctx.audit.record({ actor, action: `node.${verb}`, cluster: req.params.cluster, subject: req.params.node });
       return { node: publicNode(node) };

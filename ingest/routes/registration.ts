@@ -1,12 +1,12 @@
 // POST /v1/register: an agent presents its cluster's join token and gets a node token back. The node
 // is pending until an operator authorizes it (see routes/nodes.ts).
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppContext } from '../../app/context.ts';
+import type { IngestContext } from '../context.ts';
 import type { RegistrationRequest } from '../node-registry.ts';
 
 const nameRule = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' } as const;
 
-export const registrationRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
+export const registrationRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async (app, { ctx }) => {
   app.post<{ Body: RegistrationRequest }>(
     '/v1/register',
     {

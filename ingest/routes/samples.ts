@@ -1,7 +1,6 @@
 // GET /v1/samples: what is stored for a node, newest first (operator API, used by `whistle samples`).
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppContext } from '../../app/context.ts';
-import { requireOperator } from '../operator-auth.ts';
+import type { IngestContext } from '../context.ts';
 
 interface SamplesQuery {
   cluster?: string;
@@ -11,8 +10,8 @@ interface SamplesQuery {
   limit?: number;
 }
 
-export const sampleRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
-  app.addHook('preHandler', requireOperator(ctx.config.server));
+export const sampleRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async (app, { ctx }) => {
+  app.addHook('preHandler', ctx.operatorAuth.preHandler);
   app.get<{ Querystring: SamplesQuery }>(
     '/v1/samples',
     {

@@ -1,19 +1,37 @@
 // POST /v1/telemetry: one agent batch. Authentication happens before the body is read, so an
 // unknown token costs nothing; the batch is validated whole, encoded, and queued for the writer.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { AppContext } from '../../app/context.ts';
+import type { IngestContext } from '../context.ts';
 import { ForbiddenError, OverloadedError, UnauthorizedError, UnavailableError } from '../../core/errors.ts';
 import type { RegisteredNode } from '../../core/types.ts';
 import { encodeBatch, SampleRangeError, telemetrySchema, type TelemetryBatch } from '../telemetry-batch.ts';
-import { bearer } from '../tokens.ts';
+import { bearer } from '../../core/http/tokens.ts';
+import { classify } from '../../core/http/http-errors.ts';
+import type { RejectReason } from '../metrics.ts';
 import { parseBatchTag, ResendGuard } from '../resend-guard.ts';
 
 type AuthedRequest = FastifyRequest & { agentNode?: RegisteredNode };
 
-export const telemetryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
-  const { server } = ctx.config;
+/** Why fastify itself refused a telemetry request (body, parse, schema); null for what the route counts. */
+function rejectReason(err: Error): RejectReason | null {
+  const { status, body } = classify(err);
+  if (status === 413) return 'too_large';
+  if (status === 429 || status === 401 || status === 403) return null; // counted where they happen
+  if (body.code === 'WHISTLE_MALFORMED_JSON' || body.code === 'WHISTLE_UNSUPPORTED_MEDIA_TYPE') return 'invalid_json';
+  if (/must NOT have more than \d+ items/.test(body.error)) return 'too_many_samples';
+  if ((err as { validation?: unknown }).validation) return 'invalid_schema';
+  return null;
+}
+
+export const telemetryRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async (app, { ctx }) => {
+  const { server } = ctx;
   const m = ctx.metrics;
   const resends = new ResendGuard();
+  // Refusals by fastify (too large, bad JSON, schema) never reach the handler; count them here.
+  app.addHook('onError', async (_req, _reply, err) => {
+    const reason = rejectReason(err);
+    if (reason) m.rejected.inc({ reason });
+  });
 
   app.post<{ Body: TelemetryBatch }>(
     '/v1/telemetry',
@@ -30,13 +48,11 @@ export const telemetryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
         }
         // A full queue refuses before the body is read and parsed: under overload, the CPU goes to
         // draining the queue rather than to parsing batches that would be refused anyway.
-        if (!ctx.telemetrySink) {
-          try {
-            ctx.samplesWriter.checkRoom();
-          } catch (err) {
-            m.rejected.inc({ reason: 'overloaded' });
-            throw err;
-          }
+        try {
+          ctx.sink.checkRoom();
+        } catch (err) {
+          m.rejected.inc({ reason: 'overloaded' });
+          throw err;
         }
       },
     },
@@ -69,9 +85,8 @@ export const telemetryRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (a
       }
       if (batch.samples.length > 0) {
         try {
-          // Scaled out, the batch goes to the Kafka topic and the answer waits for the broker's ack.
-          if (ctx.telemetrySink) await ctx.telemetrySink.publish(batch, body, batchId);
-          else ctx.samplesWriter.enqueue(body, batch.samples.length, batchId);
+          // Scaled out, the sink is the Kafka topic and the answer waits for the broker's ack.
+          await ctx.sink.publish(batch, body, batchId);
         } catch (err) {
           if (err instanceof OverloadedError) m.rejected.inc({ reason: 'overloaded' }, batch.samples.length);
           if (err instanceof UnavailableError) m.rejected.inc({ reason: 'unavailable' }, batch.samples.length);

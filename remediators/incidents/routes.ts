@@ -8,17 +8,18 @@
 //   GET    /v1/maintenance          ?active&cluster
 //   DELETE /v1/maintenance/:id      expire now
 import type { FastifyPluginAsync } from 'fastify';
-import type { AppContext } from '../../app/context.ts';
+import type { AuditLog } from '../../core/audit.ts';
 import { InputError } from '../../core/errors.ts';
-import { actorOf, requireOperator } from '../../ingest/operator-auth.ts';
-import type { Outbox } from '../notify/outbox.ts';
+import type { OperatorAuth } from '../../core/http/operator-auth.ts';
 import type { IncidentManager } from './manager.ts';
 import type { Matcher } from './silences.ts';
+import type { IncidentTimeline } from './timeline.ts';
 
 export interface IncidentRoutesDeps {
   manager: IncidentManager;
-  /** Deliveries per incident; absent when notifications are not wired. */
-  outbox?: Outbox;
+  timeline: IncidentTimeline;
+  auth: OperatorAuth;
+  audit: AuditLog;
 }
 
 const timeValue = { anyOf: [{ type: 'string', minLength: 1, maxLength: 64 }, { type: 'integer', minimum: 0 }] };
@@ -45,10 +46,11 @@ const matcherSchema = {
   },
 };
 
-export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync<{ ctx: AppContext }> {
-  return async (app, { ctx }) => {
-    app.addHook('preHandler', requireOperator(ctx.config.server));
-    const { manager } = deps;
+export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync {
+  return async (app) => {
+    app.addHook('preHandler', deps.auth.preHandler);
+    const { manager, audit } = deps;
+    const actorOf = deps.auth.actorOf;
 
     app.get<{ Querystring: { cluster?: string; detector?: string; severity?: string; state?: string; active?: boolean; limit?: number } }>(
       '/v1/incidents',
@@ -76,9 +78,10 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync<{ c
 
     app.get<{ Params: { id: string } }>('/v1/incidents/:id', async (req) => {
       const shown = await manager.show(req.params.id);
-      const notifications = deps.outbox ? await deps.outbox.deliveries(req.params.id) : [];
       const actions = await manager.actions(req.params.id);
-      return { ...shown, actions, notifications, suppressedBy: manager.suppressedBy(shown.incident) };
+      // `notifications` stays present when no channel stage runs, so clients need not check.
+      const more = await deps.timeline.collect(req.params.id);
+      return { ...shown, actions, notifications: [], ...more, suppressedBy: manager.suppressedBy(shown.incident) };
     });
 
     app.post<{ Body: { matchers: Matcher[]; startsAt?: string | number; endsAt?: string | number; durationMs?: number; comment: string } }>(
@@ -107,7 +110,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync<{ c
         if (endsAt === undefined) throw new InputError('body.endsAt: required (or body.durationMs)');
         const actor = actorOf(req);
         const silence = await manager.suppressions.createSilence({ matchers: b.matchers, endsAt, comment: b.comment, createdBy: actor, ...(startsAt !== undefined ? { startsAt } : {}) });
-        await ctx.audit.record({ actor, action: 'silence.create', subject: silence.id, detail: { matchers: silence.matchers, endsAt: silence.endsAt, comment: silence.comment } });
+        await audit.record({ actor, action: 'silence.create', subject: silence.id, detail: { matchers: silence.matchers, endsAt: silence.endsAt, comment: silence.comment } });
         return reply.code(201).send({ silence });
       },
     );
@@ -121,7 +124,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync<{ c
     app.delete<{ Params: { id: string } }>('/v1/silences/:id', async (req) => {
       const actor = actorOf(req);
       const silence = await manager.suppressions.expireSilence(req.params.id, actor);
-      await ctx.audit.record({ actor, action: 'silence.expire', subject: silence.id });
+      await audit.record({ actor, action: 'silence.expire', subject: silence.id });
       return { silence };
     });
 
@@ -147,7 +150,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync<{ c
           comment: b.comment,
           createdBy: actor,
         });
-        await ctx.audit.record({ actor, action: 'maintenance.create', cluster: window.cluster, subject: window.id, detail: { startsAt: window.startsAt, endsAt: window.endsAt, comment: window.comment } });
+        await audit.record({ actor, action: 'maintenance.create', cluster: window.cluster, subject: window.id, detail: { startsAt: window.startsAt, endsAt: window.endsAt, comment: window.comment } });
         return reply.code(201).send({ maintenance: window });
       },
     );
@@ -161,7 +164,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync<{ c
     app.delete<{ Params: { id: string } }>('/v1/maintenance/:id', async (req) => {
       const actor = actorOf(req);
       const window = await manager.suppressions.expireMaintenance(req.params.id, actor);
-      await ctx.audit.record({ actor, action: 'maintenance.expire', cluster: window.cluster, subject: window.id });
+      await audit.record({ actor, action: 'maintenance.expire', cluster: window.cluster, subject: window.id });
       return { maintenance: window };
     });
   };

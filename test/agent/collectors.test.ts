@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agentSchema } from '../../core/config/schema.ts';
+import { agentSchema } from '../../agent/config.ts';
 import { CpuCollector, cpuRatios } from '../../agent/collectors/cpu.ts';
 import { FilesystemsCollector } from '../../agent/collectors/filesystems.ts';
 import { LoadCollector } from '../../agent/collectors/load.ts';

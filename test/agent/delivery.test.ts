@@ -6,7 +6,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { agentSchema, type AgentConfig } from '../../core/config/schema.ts';
+import { agentSchema, type AgentConfig } from '../../agent/config.ts';
 import { createLogger } from '../../core/log.ts';
 import { createRegistry } from '../../core/metrics.ts';
 import { createNodeAgent, type NodeAgent, type NodeAgentOptions } from '../../agent/node-agent.ts';

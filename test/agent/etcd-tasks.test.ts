@@ -1,13 +1,13 @@
 // The full node agent (`whistle agent` with agent.tasks.enabled) carries out bootstrap tasks: the
 // management plane's `etcd init` runs a real TLS etcd member through the agent's task poller, and
 // the agent's etcd collector then reports that member's health over TLS as telemetry.
+import { ingestServices } from '../../ingest/services.ts';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeAgent, type NodeAgent } from '../../agent/node-agent.ts';
 import { stopEtcd } from '../../agent/tasks/etcd-process.ts';
-import { bootstrapExtension } from '../../bootstrap/extension.ts';
-import { parseConfig } from '../../core/config/load.ts';
+import { parseConfig } from '../../app/config.ts';
 import { freePort } from '../harness/ports.ts';
 import { eventually, JOIN_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 
@@ -24,9 +24,8 @@ beforeAll(async () => {
         clusters: [{ cluster: 'c1', clientPort, peerPort, nodes: [{ node: 'etcd-node-1', address: '127.0.0.1' }], snapshots: { intervalS: 0 } }],
       },
     },
-    { extensions: [bootstrapExtension()] },
   );
-  t.whistle.ctx.config.etcd.pkiDir = join(t.dir, 'etcd-pki');
+  // etcd.pkiDir defaults to <dataDir>/etcd-pki: inside the test's directory.
   const cfg = parseConfig({
     agent: {
       server: t.url,
@@ -40,7 +39,7 @@ beforeAll(async () => {
   }).agent;
   agent = createNodeAgent(cfg, { logger: pino({ level: 'silent' }) });
   await agent.start();
-  await eventually(async () => t.whistle.ctx.nodes.get('c1', 'etcd-node-1'), 'agent registration');
+  await eventually(async () => t.whistle.service(ingestServices.nodes).get('c1', 'etcd-node-1'), 'agent registration');
   expect((await t.operator('POST', '/v1/nodes/c1/etcd-node-1/authorize')).status).toBe(200);
 }, 120_000);
 
@@ -67,13 +66,13 @@ describe('node agent with bootstrap tasks', () => {
     expect(info.members[0]!.node).toBe('etcd-node-1');
     // The agent's etcd collector, through the normal telemetry path.
     const up = await eventually(async () => {
-      const rows = await t.whistle.ctx.store.query<{ value: number; member: string }>(
+      const rows = await t.whistle.store.query<{ value: number; member: string }>(
         "SELECT value, labels['member'] AS member FROM samples WHERE node = 'etcd-node-1' AND name = 'etcd_member_up' ORDER BY ts DESC LIMIT 1",
       );
       return rows[0];
     }, 'etcd_member_up from the agent', 30_000, 500);
     expect(up).toEqual({ value: 1, member: 'etcd-node-1' });
-    const leader = await t.whistle.ctx.store.query<{ v: number }>("SELECT max(value) AS v FROM samples WHERE node = 'etcd-node-1' AND name = 'etcd_member_is_leader'");
+    const leader = await t.whistle.store.query<{ v: number }>("SELECT max(value) AS v FROM samples WHERE node = 'etcd-node-1' AND name = 'etcd_member_is_leader'");
     expect(leader[0]!.v).toBe(1);
   });
 

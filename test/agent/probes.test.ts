@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentSchema } from '../../core/config/schema.ts';
+import { agentSchema } from '../../agent/config.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { defaultCollectors } from '../../agent/collectors/index.ts';
 import type { Point } from '../../agent/collectors/types.ts';

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { agentSchema } from '../../core/config/schema.ts';
+import { agentSchema } from '../../agent/config.ts';
 import { createLogger } from '../../core/log.ts';
 import { createNodeAgent, type NodeAgent } from '../../agent/node-agent.ts';
 import { point, type Collector, type Point } from '../../agent/collectors/types.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseConfig } from '../../core/config/load.ts';
+import { loadConfig, parseConfig } from '../../app/config.ts';
 import { ConfigError } from '../../core/errors.ts';
 
 const run = promisify(execFile);

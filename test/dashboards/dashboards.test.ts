@@ -39,7 +39,7 @@ describe('dashboards on the real schema', () => {
 
   beforeAll(async () => {
     tw = await startTestWhistle();
-    store = tw.whistle.ctx.store;
+    store = tw.whistle.store;
 
     // Agents: node-a reports (with etcd), node-b went silent 20 minutes ago, node-c awaits authorization.
     const tokenA = await tw.addNode('node-a');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../core/config/load.ts';
+import { parseConfig } from '../../app/config.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { detectorsSchema } from '../../detectors/config.ts';
 import { importDetectorModules, resolveDetectors } from '../../detectors/loader.ts';

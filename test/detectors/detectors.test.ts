@@ -1,14 +1,15 @@
 // Detectors end to end: a real Whistle (chDB in a temp dir, real HTTP), nodes registered and
 // authorized through the API, samples posted to /v1/telemetry with timestamps spread over the past
 // hours, one engine tick, and the findings checked at the sink and through to incidents.
+import { ingestServices } from '../../ingest/services.ts';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import type { DetectorReport, FindingSink } from '../../core/pipeline.ts';
 import type { Finding } from '../../core/types.ts';
-import { defineDetector } from '../../detectors/api.ts';
-import { detectorsExtension } from '../../detectors/extension.ts';
-import { IncidentManager } from '../../remediators/incidents/manager.ts';
+import type { DetectorEngine, TickResult } from '../../detectors/engine.ts';
+import type { LatestFindings } from '../../detectors/latest-findings.ts';
+import { detectorServices } from '../../detectors/services.ts';
+import type { IncidentManager } from '../../remediators/incidents/manager.ts';
+import { incidentServices } from '../../remediators/incidents/services.ts';
 import { startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 
 const GiB = 1024 ** 3;
@@ -22,60 +23,18 @@ interface Sample {
   labels?: Record<string, string>;
 }
 
-/** Records every report, and passes it on to the incident manager (its failures are kept apart). */
-class RecordingSink implements FindingSink {
-  reports: DetectorReport[] = [];
-  incidentErrors: string[] = [];
-  constructor(private readonly next: FindingSink) {}
-  async report(r: DetectorReport): Promise<void> {
-    this.reports.push(r);
-    try {
-      await this.next.report(r);
-    } catch (err) {
-      this.incidentErrors.push((err as Error).message);
-    }
-  }
-  findings(detector: string): Finding[] {
-    const last = [...this.reports].reverse().find((r) => r.detector === detector && r.cluster === 'c1');
-    return last?.findings ?? [];
-  }
-  ran(detector: string): boolean {
-    return this.reports.some((r) => r.detector === detector);
-  }
-}
-
-// Deliberately broken detectors: the engine must isolate them.
-const boom = defineDetector({
-  id: 'boom',
-  description: 'always throws',
-  configSchema: z.strictObject({}),
-  async evaluate() {
-    throw new Error('kaboom');
-  },
-});
-const hang = defineDetector({
-  id: 'hang',
-  description: 'never answers',
-  configSchema: z.strictObject({}),
-  evaluate: () => new Promise(() => {}),
-});
-
 const fs = { mount: '/var', device: '/dev/vda2', fstype: 'ext4', readonly: 'false' };
 
 describe('detectors end to end', () => {
   let t: TestWhistle;
-  let sink: RecordingSink;
+  let engine: DetectorEngine;
+  let latest: LatestFindings;
   let incidents: IncidentManager;
   let clockOffsetMs = 0;
-  const ext = detectorsExtension({
-    extraDetectors: [boom, hang],
-    now: () => Date.now() + clockOffsetMs,
-    sink: async (ctx) => {
-      incidents = new IncidentManager({ store: ctx.store, config: ctx.config.incidents, log: ctx.log });
-      sink = new RecordingSink(incidents);
-      return sink;
-    },
-  });
+  /** The latest verdict of `detector` for c1, as GET /v1/findings serves it. */
+  const findings = (detector: string): Finding[] => latest.list({ cluster: 'c1', detector });
+  /** No run handed its verdict to the incident manager and failed there. */
+  const noSinkFailures = (tick: TickResult) => tick.runs.filter((r) => r.outcome === 'sink').map((r) => r.error);
   const now = Date.now();
   const tokens = new Map<string, string>();
 
@@ -99,14 +58,17 @@ describe('detectors end to end', () => {
         detectors: {
           tickMs: 3_600_000, // ticks are driven by the test
           timeoutMs: 2_000,
-          modules: [fileURLToPath(new URL('./fixtures/plugin-detector.ts', import.meta.url))],
+          modules: [fileURLToPath(new URL('./fixtures/plugin-detector.ts', import.meta.url)), fileURLToPath(new URL('./fixtures/broken-detectors.ts', import.meta.url))],
           plugins: { 'high-load': { limit: 8 }, hang: { timeoutMs: 300 } },
           queries: { latenessMs: 0, warmupChunkMs: 6 * HOUR },
         },
         incidents: { resolveWindowMs: 0, minOpenMs: 0 },
       },
-      { extensions: [ext] },
+      { clock: () => Date.now() + clockOffsetMs },
     );
+    engine = t.whistle.service(detectorServices.engine);
+    latest = t.whistle.service(detectorServices.findings);
+    incidents = t.whistle.service(incidentServices.manager);
     for (const n of ['n1', 'n2', 'n3', 'n4']) tokens.set(n, await t.addNode(n));
 
     // n1: /var growing 3 GiB/h over 6 h, 78 of 100 GiB now: full in ~7.3 h (warning by trend only).
@@ -153,7 +115,7 @@ describe('detectors end to end', () => {
     );
     // n4: sent one batch 2 minutes ago, silent since.
     await send('n4', [{ name: 'node_load1', value: 0.5, ts: now - 2 * MIN }]);
-    expect(await t.whistle.ctx.samplesWriter.drained()).toBe(true);
+    expect(await t.whistle.service(ingestServices.samplesWriter).drained()).toBe(true);
   }, 120_000);
 
   afterAll(async () => {
@@ -161,10 +123,10 @@ describe('detectors end to end', () => {
   });
 
   it('reports each built-in problem from posted samples, with evidence', async () => {
-    const tick = await ext.engine!.tick();
+    const tick = await engine.tick();
     expect(tick.runs.filter((r) => r.outcome !== "ok").map((r) => `${r.detector}:${r.outcome}`).sort(), JSON.stringify(tick.runs.map((r) => r.error).filter(Boolean))).toEqual(['boom:error', 'hang:timeout']);
 
-    const disk = sink.findings('low-disk');
+    const disk = findings('low-disk');
     expect(disk.map((f) => [f.subject, f.severity]).sort()).toEqual([
       ['n1:/var:bytes', 'warning'],
       ['n2:/var:bytes', 'critical'],
@@ -176,28 +138,28 @@ describe('detectors end to end', () => {
     expect(ttfHours).toBeLessThan(8.2);
     expect(n1.evidence.trendPerHour as number).toBeCloseTo(3 * GiB, -8);
 
-    expect(sink.findings('kubelet-down').map((f) => f.subject)).toEqual(['n3']);
+    expect(findings('kubelet-down').map((f) => f.subject)).toEqual(['n3']);
     // n4's last sample is 2 min old, but it was authorized moments ago: it still has its grace period.
-    expect(sink.findings('agent-silent')).toEqual([]);
-    const dns = sink.findings('dns-addon-failure');
+    expect(findings('agent-silent')).toEqual([]);
+    const dns = findings('dns-addon-failure');
     expect(dns.map((f) => f.subject)).toEqual(['dns-probe:cluster-dns']);
     expect(dns[0]!.evidence).toMatchObject({ failingNodes: 2, reportingNodes: 3, failing: ['n2', 'n3'] });
-    expect(sink.findings('cert-expiry').map((f) => [f.subject, f.severity])).toEqual([['n1:apiserver:0A1B', 'critical']]);
-    const etcd = sink.findings('etcd-quorum');
+    expect(findings('cert-expiry').map((f) => [f.subject, f.severity])).toEqual([['n1:apiserver:0A1B', 'critical']]);
+    const etcd = findings('etcd-quorum');
     expect(etcd.map((f) => [f.subject, f.severity])).toEqual([['quorum', 'warning']]);
     expect(etcd[0]!.evidence).toMatchObject({ expectedMembers: 3, healthyMembers: 2, down: ['c'] });
     // No Kubernetes data in this cluster: those detectors ran and found nothing.
-    expect(sink.ran('node-not-ready') && sink.findings('node-not-ready').length === 0).toBe(true);
-    expect(sink.ran('pod-restart-storm') && sink.findings('pod-restart-storm').length === 0).toBe(true);
+    const ran = (d: string) => tick.runs.some((r) => r.detector === d && r.cluster === 'c1' && r.outcome === 'ok');
+    expect(ran('node-not-ready') && findings('node-not-ready').length === 0).toBe(true);
+    expect(ran('pod-restart-storm') && findings('pod-restart-storm').length === 0).toBe(true);
     // The plugin loaded from its module path, with its configured limit.
-    expect(sink.findings('high-load').map((f) => f.subject)).toEqual(['n1']);
+    expect(findings('high-load').map((f) => f.subject)).toEqual(['n1']);
   });
 
   it('each finding opened one incident with its fingerprint', async () => {
-    expect(sink.incidentErrors).toEqual([]);
     const open = await incidents.list({ active: true });
     const byFp = new Map(open.map((i) => [i.fingerprint, i]));
-    const all = sink.reports.flatMap((r) => r.findings);
+    const all = latest.list({ cluster: 'c1' });
     expect(all).toHaveLength(7);
     for (const f of all) expect(byFp.get(f.fingerprint), f.summary).toMatchObject({ detector: f.detector, subject: f.subject, severity: f.severity });
   });
@@ -213,20 +175,20 @@ describe('detectors end to end', () => {
   });
 
   it('a second tick keeps fingerprints stable; a fixed problem resolves its incident', async () => {
-    const before = new Map(sink.findings('low-disk').map((f) => [f.subject, f.fingerprint]));
+    const before = new Map(findings('low-disk').map((f) => [f.subject, f.fingerprint]));
     // n2 cleaned up /var.
     await send('n2', [
       { name: 'node_filesystem_size_bytes', value: 100 * GiB, ts: Date.now(), labels: fs },
       { name: 'node_filesystem_used_bytes', value: 40 * GiB, ts: Date.now(), labels: fs },
     ]);
-    expect(await t.whistle.ctx.samplesWriter.drained()).toBe(true);
-    const tick = await ext.engine!.tick();
+    expect(await t.whistle.service(ingestServices.samplesWriter).drained()).toBe(true);
+    const tick = await engine.tick();
     // The hung detector from the first tick may still be "running": it is skipped, not stacked.
     expect(tick.runs.find((r) => r.detector === 'hang')!.outcome).toMatch(/^(timeout|overrun)$/);
-    const after = sink.findings('low-disk');
+    const after = findings('low-disk');
     expect(after.map((f) => f.subject)).toEqual(['n1:/var:bytes']);
     expect(after[0]!.fingerprint).toBe(before.get('n1:/var:bytes'));
-    expect(sink.incidentErrors).toEqual([]);
+    expect(noSinkFailures(tick)).toEqual([]);
     const n2 = (await incidents.list({})).find((i) => i.fingerprint === before.get('n2:/var:bytes'));
     expect(n2?.state).toBe('resolved');
   });
@@ -234,9 +196,9 @@ describe('detectors end to end', () => {
   it('agent-silent: authorized agents quiet for 3 intervals', async () => {
     // 45 s on: nothing has been posted since the set-up, and n4's grace period is over.
     clockOffsetMs = 45_000;
-    await ext.engine!.tick();
+    await engine.tick();
     clockOffsetMs = 0;
-    const silent = sink.findings('agent-silent');
+    const silent = findings('agent-silent');
     expect(silent.map((f) => [f.subject, f.severity])).toEqual([
       ['n1', 'warning'],
       ['n2', 'warning'],

@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { parseConfig } from '../../core/config/load.ts';
-import type { WhistleConfig } from '../../core/config/schema.ts';
+import { parseConfig } from '../../app/config.ts';
+import type { WhistleConfig } from '../../app/config.ts';
 import { Whistle, type WhistleOptions } from '../../app/whistle.ts';
 
 export const JOIN_TOKEN = 'join-token-for-tests-0123456789';

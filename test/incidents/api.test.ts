@@ -1,11 +1,12 @@
-// The operator API through a real Whistle app with the incidents extension: list and show
+// The operator API through a real Whistle app as `whistle start` builds it: list and show
 // incidents, silences and maintenance windows that hold notifications back (and release them when
 // they end), clear 4xx for bad input, and the CLI commands against the same server.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Whistle } from '../../app/whistle.ts';
-import { parseConfig } from '../../core/config/load.ts';
-import { IncidentsExtension } from '../../remediators/extension.ts';
+import { parseConfig } from '../../app/config.ts';
+import { incidentServices } from '../../remediators/incidents/services.ts';
+import { notifyServices } from '../../remediators/notify/services.ts';
 import type { ChdbStore } from '../../store/chdb-store.ts';
 import { SlackStandin } from '../standins/slack.ts';
 import { eventually } from '../notify/helpers.ts';
@@ -22,7 +23,6 @@ describe('incidents API', () => {
   const tmp = tempDir('incidents-api');
   const slack = new SlackStandin(SLACK_TOKEN);
   const { log, lines } = capturedLogger();
-  const ext = new IncidentsExtension();
   let store: ChdbStore;
   let app: Whistle;
   let url = '';
@@ -52,7 +52,7 @@ describe('incidents API', () => {
         defaultChannels: ['ops'],
       },
     });
-    app = await Whistle.create(config, { store, logger: log, extensions: [ext] });
+    app = await Whistle.create(config, { store, logger: log });
     url = await app.start();
   });
   afterAll(async () => {
@@ -63,7 +63,8 @@ describe('incidents API', () => {
   });
 
   it('lists and shows incidents with findings, history and notifications', async () => {
-    const { manager, notifier } = await ext.ready();
+    const manager = app.service(incidentServices.manager);
+    const notifier = app.service(notifyServices.notifier);
     const t = Date.now();
     await manager.report(report(t, [finding({ subject: 'node-1', severity: 'critical' }, t)]));
     await eventually(() => slack.topLevel().length === 1, 'slack message');
@@ -97,7 +98,7 @@ describe('incidents API', () => {
   });
 
   it('a silence holds notifications back while it applies and releases them when expired', async () => {
-    const { manager } = await ext.ready();
+    const manager = app.service(incidentServices.manager);
     const created = await api<{ silence: { id: string } }>('POST', '/v1/silences', {
       matchers: [{ name: 'subject', value: 'node-s.*', regex: true }, { name: 'cluster', value: 'prod-1' }],
       durationMs: 3_600_000,
@@ -125,7 +126,7 @@ describe('incidents API', () => {
   });
 
   it('a maintenance window suppresses a whole cluster until it ends', async () => {
-    const { manager } = await ext.ready();
+    const manager = app.service(incidentServices.manager);
     const res = await api<{ maintenance: { id: string; cluster: string } }>('POST', '/v1/maintenance', {
       cluster: 'prod-2',
       start: new Date(Date.now() - 1000).toISOString(),
@@ -200,7 +201,8 @@ describe('incidents API', () => {
   });
 
   it('provides what remediators expect (remediators/policy/ports.ts)', async () => {
-    const { manager, notifier } = await ext.ready();
+    const manager = app.service(incidentServices.manager);
+    const notifier = app.service(notifyServices.notifier);
     const incidents: IncidentPort = manager;
     const tickets: TicketPort = notifier;
     expect(typeof incidents.subscribe).toBe('function');

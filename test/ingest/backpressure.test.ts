@@ -17,7 +17,7 @@ describe('backpressure', () => {
       const again = await startTestWhistle({ writer: { maxQueueSamples: 100, flushIntervalMs: 50 } }, { dir: small.dir });
       try {
         await eventually(async () => {
-          const r = await again.whistle.ctx.store.query<{ c: string }>("SELECT count() AS c FROM samples WHERE node = 'bp'");
+          const r = await again.whistle.store.query<{ c: string }>("SELECT count() AS c FROM samples WHERE node = 'bp'");
           return Number(r[0]?.c) === 80;
         }, '80 samples after restart');
       } finally {

@@ -1,5 +1,6 @@
 // The ingest API against a real Whistle on embedded chDB: good batches land, and every kind of bad
 // input gets a 4xx with a reason while nothing of the batch is written.
+import { ingestServices } from '../../ingest/services.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 
@@ -7,12 +8,12 @@ let t: TestWhistle;
 let token: string;
 
 async function countSamples(node: string): Promise<number> {
-  const rows = await t.whistle.ctx.store.query<{ c: string }>('SELECT count() AS c FROM samples WHERE node = {node:String}', { node });
+  const rows = await t.whistle.store.query<{ c: string }>('SELECT count() AS c FROM samples WHERE node = {node:String}', { node });
   return Number(rows[0]?.c ?? 0);
 }
 
 async function flushed(): Promise<void> {
-  expect(await t.whistle.ctx.samplesWriter.drained(10_000)).toBe(true);
+  expect(await t.whistle.service(ingestServices.samplesWriter).drained(10_000)).toBe(true);
 }
 
 const now = () => Date.now();
@@ -38,7 +39,7 @@ describe('POST /v1/telemetry', () => {
     const res = await t.post('/v1/telemetry', { cluster: 'c1', node: 'n1', samples: [{ name: 'evil_metric', value: 1, ts: now(), labels: { [`k"'\\`]: evil } }] }, token);
     expect(res.status).toBe(202);
     await flushed();
-    const rows = await t.whistle.ctx.store.query<{ labels: Record<string, string> }>(
+    const rows = await t.whistle.store.query<{ labels: Record<string, string> }>(
       'SELECT labels FROM samples WHERE node = {node:String} AND name = {name:String}',
       { node: 'n1', name: 'evil_metric' },
     );

@@ -3,6 +3,7 @@
 // committing its offset, the other takes the partition over, reads the batch again and does not
 // write it twice. Both workers share this process's chDB store (one chDB per process), as two
 // Whistle processes share one ClickHouse.
+import { ingestServices } from '../../ingest/services.ts';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,8 +62,8 @@ function startWorkerB(): TelemetryConsumer {
     kafka: createKafka(w.config.kafka, log),
     config: w.config.kafka,
     topicReady: async () => 4,
-    writer: w.whistle.ctx.samplesWriter,
-    store: w.whistle.ctx.store,
+    writer: w.whistle.service(ingestServices.samplesWriter),
+    store: w.whistle.store,
     knownClusters: () => CLUSTERS,
     metrics: bMetrics,
     log,
@@ -104,7 +105,7 @@ describe('two workers in one consumer group', () => {
 
     const posted = await postAll(3);
     const sum = await eventually(async () => {
-      const x = await storeSummary(w.whistle.ctx.store);
+      const x = await storeSummary(w.whistle.store);
       return x.rows >= posted ? x : null;
     }, `${posted} rows`);
     expect(sum).toEqual({ rows: posted, distinct: posted, kafkaRows: posted });
@@ -114,7 +115,7 @@ describe('two workers in one consumer group', () => {
   }, 120_000);
 
   it('a worker that dies after writing but before committing: the other re-reads and writes nothing twice', async () => {
-    const before = (await storeSummary(w.whistle.ctx.store)).rows;
+    const before = (await storeSummary(w.whistle.store)).rows;
     const victim = [...w.consumer.ownedClusters()][0]!;
     dieOn = partitionOf(victim, 4);
     const skippedBefore = await counter(bMetrics.skippedDuplicates);
@@ -122,26 +123,26 @@ describe('two workers in one consumer group', () => {
     expect(res.status).toBe(202);
     await diedSignal;
     // A wrote the rows (the hook runs after the writer drained) and is now silent: B takes over.
-    expect((await storeSummary(w.whistle.ctx.store)).rows).toBe(before + 100);
+    expect((await storeSummary(w.whistle.store)).rows).toBe(before + 100);
     await eventually(async () => (b!.ownedPartitions().length === 4 ? true : null), 'B holding every partition after A died', 60_000);
     await eventually(async () => ((await counter(bMetrics.skippedDuplicates)) > skippedBefore ? true : null), 'B re-reading the uncommitted batch and skipping it');
     // More traffic while A is gone all goes through B.
     const posted = await postAll(1);
-    await eventually(async () => ((await storeSummary(w.whistle.ctx.store)).rows >= before + 100 + posted ? true : null), 'rows after the takeover');
-    const sum = await storeSummary(w.whistle.ctx.store);
+    await eventually(async () => ((await storeSummary(w.whistle.store)).rows >= before + 100 + posted ? true : null), 'rows after the takeover');
+    const sum = await storeSummary(w.whistle.store);
     expect(sum.rows).toBe(before + 100 + posted);
     expect(sum.distinct).toBe(sum.rows);
-    expect(await duplicates(w.whistle.ctx.store)).toBe(0);
+    expect(await duplicates(w.whistle.store)).toBe(0);
 
     // A comes back (its batch abandoned, uncommitted): it rejoins and the partitions split again.
     revive!('abandon');
     revive = null;
     await eventually(async () => split(), 'A back in the group', 60_000);
     const more = await postAll(1);
-    await eventually(async () => ((await storeSummary(w.whistle.ctx.store)).rows >= sum.rows + more ? true : null), 'rows after A rejoined');
-    const end = await storeSummary(w.whistle.ctx.store);
+    await eventually(async () => ((await storeSummary(w.whistle.store)).rows >= sum.rows + more ? true : null), 'rows after A rejoined');
+    const end = await storeSummary(w.whistle.store);
     expect(end.rows).toBe(sum.rows + more);
-    expect(await duplicates(w.whistle.ctx.store)).toBe(0);
+    expect(await duplicates(w.whistle.store)).toBe(0);
   }, 180_000);
 });
 

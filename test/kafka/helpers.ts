@@ -1,8 +1,8 @@
-// Shared pieces of the Kafka tests: a Whistle with the Kafka extension on a real broker, agent-like
+// Shared pieces of the Kafka tests: a Whistle scaled out on a real broker, agent-like
 // batches with a unique label per sample, and the store-side checks (every sample exactly once).
 import { JOIN_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
-import { kafkaExtension, type KafkaExtensionOptions } from '../../ingest/kafka/extension.ts';
-import type { TelemetryConsumer } from '../../ingest/kafka/consumer.ts';
+import type { ConsumerFaults, TelemetryConsumer } from '../../ingest/kafka/consumer.ts';
+import { kafkaServices } from '../../ingest/kafka/services.ts';
 import type { Store } from '../../store/store.ts';
 
 export const CLUSTERS = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
@@ -18,29 +18,19 @@ export interface KafkaWhistleOptions {
   writer?: Record<string, unknown>;
 }
 
-export async function startKafkaWhistle(brokers: string[], kafka: Record<string, unknown> = {}, ext: KafkaExtensionOptions = {}, opts: KafkaWhistleOptions = {}): Promise<KafkaWhistle> {
-  let consumer: TelemetryConsumer | null = null;
+export async function startKafkaWhistle(brokers: string[], kafka: Record<string, unknown> = {}, hooks: { faults?: ConsumerFaults } = {}, opts: KafkaWhistleOptions = {}): Promise<KafkaWhistle> {
   const tw = await startTestWhistle(
     {
       clusters: CLUSTERS.map((name) => ({ name, joinToken: JOIN_TOKEN })),
       kafka: { enabled: true, brokers, topic: 'whistle.telemetry.test', partitions: 4, groupId: 'whistle-test', sessionTimeoutMs: 6000, publishTimeoutMs: 3000, retryAfterSeconds: 1, ...kafka },
       ...(opts.writer ? { writer: opts.writer } : {}),
     },
-    {
-      ...(opts.store ? { store: opts.store } : {}),
-      ...(opts.dir ? { dir: opts.dir } : {}),
-      extensions: [
-        kafkaExtension({
-          ...ext,
-          onConsumer: (c) => {
-            consumer = c;
-            ext.onConsumer?.(c);
-          },
-        }),
-      ],
-    },
+    { ...(opts.store ? { store: opts.store } : {}), ...(opts.dir ? { dir: opts.dir } : {}) },
   );
-  return Object.assign(tw, { consumer: consumer! });
+  const consumer = tw.whistle.service(kafkaServices.consumer);
+  if (!consumer) throw new Error('kafka.enabled but no consumer was built');
+  if (hooks.faults) consumer.faults = hooks.faults;
+  return Object.assign(tw, { consumer });
 }
 
 let seq = 0;

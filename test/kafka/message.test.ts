@@ -2,7 +2,7 @@
 // the batch id rewrite (labels that look like the field are left alone), partitioning, the window
 // of recent batch fingerprints, and the config section's validation.
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../core/config/load.ts';
+import { parseConfig } from '../../app/config.ts';
 import { ConfigError } from '../../core/errors.ts';
 import { batchIdFor, decodeMessage, encodeMessage, InvalidMessageError, withBatchId } from '../../ingest/kafka/message.ts';
 import { partitionOf } from '../../ingest/kafka/partitioning.ts';

@@ -3,6 +3,7 @@
 // landed although its answer was lost is not written twice when the writer replays it (the
 // writer's id-range check works with the partition-offset batch ids). Real broker, real chDB
 // wrapped to inject faults.
+import { ingestServices } from '../../ingest/services.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,7 +109,7 @@ describe('store outage behind Kafka', () => {
         posted += 50;
       }
     }
-    await eventually(async () => store.mode === 'down' && w.whistle.ctx.samplesWriter.spooled > 0, 'the writer spooling after the lost answer');
+    await eventually(async () => store.mode === 'down' && w.whistle.service(ingestServices.samplesWriter).spooled > 0, 'the writer spooling after the lost answer');
     // Everything is in the topic, nothing is committed: the rows are not (all) in the store yet.
     const ends = await endOffsets();
     expect([...ends.values()].reduce((a, b) => a + b, 0)).toBe(CLUSTERS.length * 3);
@@ -118,7 +119,7 @@ describe('store outage behind Kafka', () => {
     store.mode = 'ok';
     const s = await eventually(async () => {
       const s = await storeSummary(real);
-      return s.rows >= posted && w.whistle.ctx.samplesWriter.spooled === 0 ? s : null;
+      return s.rows >= posted && w.whistle.service(ingestServices.samplesWriter).spooled === 0 ? s : null;
     }, `${posted} rows after the store came back`, 60_000);
     expect(s).toEqual({ rows: posted, distinct: posted, kafkaRows: posted });
     expect(await duplicates(real)).toBe(0);

@@ -35,13 +35,13 @@ describe('telemetry through Kafka', () => {
       }
     }
     const s = await eventually(async () => {
-      const s = await storeSummary(w.whistle.ctx.store);
+      const s = await storeSummary(w.whistle.store);
       return s.rows >= posted ? s : null;
     }, `${posted} rows in the store`);
     expect(s).toEqual({ rows: posted, distinct: posted, kafkaRows: posted });
-    expect(await duplicates(w.whistle.ctx.store)).toBe(0);
+    expect(await duplicates(w.whistle.store)).toBe(0);
     // Labels survive the batch id rewrite untouched, even one that looks like the rewritten field.
-    const [l] = await w.whistle.ctx.store.query<{ q: string }>("SELECT labels['q'] AS q FROM samples LIMIT 1");
+    const [l] = await w.whistle.store.query<{ q: string }>("SELECT labels['q'] AS q FROM samples LIMIT 1");
     expect(l!.q).toBe(`it's "quoted" \\ ,"batch_id":1,"labels":`);
   });
 
@@ -53,7 +53,7 @@ describe('telemetry through Kafka', () => {
   });
 
   it('answers 503 with Retry-After while the broker is down, loses nothing acknowledged, and resumes', async () => {
-    const before = (await storeSummary(w.whistle.ctx.store)).rows;
+    const before = (await storeSummary(w.whistle.store)).rows;
     const accepted: number[] = [];
     let refused = 0;
     let sawRetryAfter = true;
@@ -90,12 +90,12 @@ describe('telemetry through Kafka', () => {
     expect(refused).toBeGreaterThan(0);
     expect(sawRetryAfter).toBe(true);
     const s = await eventually(async () => {
-      const s = await storeSummary(w.whistle.ctx.store);
+      const s = await storeSummary(w.whistle.store);
       return s.rows >= before + total ? s : null;
     }, `${before + total} rows in the store`, 60_000);
     expect(s.rows).toBe(before + total);
     expect(s.distinct).toBe(before + total);
-    expect(await duplicates(w.whistle.ctx.store)).toBe(0);
+    expect(await duplicates(w.whistle.store)).toBe(0);
     const metrics = await (await fetch(`${w.url}/metrics`)).text();
     expect(metrics).toMatch(/whistle_ingest_samples_rejected_total\{reason="unavailable"\} [1-9]/);
     expect(metrics).toMatch(/whistle_kafka_publish_failures_total [1-9]/);

@@ -2,7 +2,6 @@
 // watched into ClickHouse, its state reaches the detectors, and the support team's read-only proxy
 // answers through the running app with the operator's name in the audit log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinExtensions } from '../../app/extensions.ts';
 import { startKubeCluster, type KubeCluster } from '../harness/kube/cluster.ts';
 import { eventually, JOIN_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 
@@ -11,10 +10,7 @@ let t: TestWhistle;
 
 beforeAll(async () => {
   cluster = await startKubeCluster({ nodes: 3 });
-  t = await startTestWhistle(
-    { clusters: [{ name: 'c1', joinToken: JOIN_TOKEN, kubeconfig: cluster.kubeconfigPath }] },
-    { extensions: builtinExtensions() },
-  );
+  t = await startTestWhistle({ clusters: [{ name: 'c1', joinToken: JOIN_TOKEN, kubeconfig: cluster.kubeconfigPath }] });
 }, 600_000);
 
 afterAll(async () => {
@@ -25,7 +21,7 @@ afterAll(async () => {
 describe('Kubernetes through the assembled app', () => {
   it('watches the configured cluster into ClickHouse', async () => {
     const nodes = await eventually(async () => {
-      const rows = await t.whistle.ctx.store.query<{ name: string }>(
+      const rows = await t.whistle.store.query<{ name: string }>(
         "SELECT DISTINCT name FROM kube_objects WHERE cluster = 'c1' AND kind = 'Node' ORDER BY name",
       );
       return rows.length === 3 ? rows : null;
@@ -42,7 +38,7 @@ describe('Kubernetes through the assembled app', () => {
     expect((await t.operator('POST', '/v1/clusters/c1/k8s/api/v1/namespaces', {})).status).toBe(405);
     expect((await fetch(`${t.url}/v1/clusters/c1/k8s/api/v1/nodes`)).status).toBe(401);
     const audit = await eventually(async () => {
-      const rows = await t.whistle.ctx.store.query<{ actor: string; subject: string }>(
+      const rows = await t.whistle.store.query<{ actor: string; subject: string }>(
         "SELECT actor, subject FROM audit_log WHERE action = 'kube.proxy.get' AND cluster = 'c1' ORDER BY ts",
       );
       return rows.length >= 2 ? rows : null;

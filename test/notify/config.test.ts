@@ -1,7 +1,7 @@
 // The notifications and incidents config sections: defaults, strictness (a typo is an error naming
 // the key), and cross-checks (routes name existing channels) reported all at once.
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../core/config/load.ts';
+import { parseConfig } from '../../app/config.ts';
 
 describe('notifications config', () => {
   it('has defaults for everything', () => {

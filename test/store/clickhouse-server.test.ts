@@ -1,6 +1,7 @@
 // The @clickhouse/client path against a real ClickHouse server process (Debian's 18.16): connect,
 // auth, schema, insert, parameterised query, and an outage in the middle of a stream of telemetry
 // that loses no accepted sample and duplicates none.
+import { ingestServices } from '../../ingest/services.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseStore } from '../../store/clickhouse-store.ts';
 import { migrate } from '../../store/migrate.ts';
@@ -76,12 +77,12 @@ describe('ingest through Whistle onto the ClickHouse server, with the server kil
       for (let i = 0; i < 20; i++) await send();
       await ch.stop(); // the store goes away mid-stream
       for (let i = 0; i < 30; i++) await send();
-      await eventually(async () => t.whistle.ctx.samplesWriter.spooled > 0, 'batches spooled while the server is down');
+      await eventually(async () => t.whistle.service(ingestServices.samplesWriter).spooled > 0, 'batches spooled while the server is down');
       await ch.start();
       for (let i = 0; i < 20; i++) await send();
       expect(accepted).toBe(7000);
-      expect(await t.whistle.ctx.samplesWriter.drained(60_000)).toBe(true);
-      const rows = await t.whistle.ctx.store.query<{ c: string; u: string; mn: number; mx: number }>(
+      expect(await t.whistle.service(ingestServices.samplesWriter).drained(60_000)).toBe(true);
+      const rows = await t.whistle.store.query<{ c: string; u: string; mn: number; mx: number }>(
         "SELECT count() AS c, uniqExact(value) AS u, min(value) AS mn, max(value) AS mx FROM samples WHERE node = 'outage-node'",
       );
       expect(Number(rows[0]!.c)).toBe(accepted);

@@ -1,0 +1,79 @@
+// The node agent's section (`agent:`): what it collects and probes, where it spools, the tasks it runs.
+import { z } from 'zod';
+import { clusterName as name } from '../core/config/schema.ts';
+
+const httpProbe = z.strictObject({ name, url: z.string().url(), timeoutMs: z.number().int().positive().default(2000), insecure: z.boolean().default(false) });
+const tcpProbe = z.strictObject({ name, host: z.string().min(1), port: z.number().int().min(1).max(65535), timeoutMs: z.number().int().positive().default(2000) });
+const dnsProbe = z.strictObject({
+  name,
+  query: z.string().min(1),
+  /** "IP" or "IP:port" ("[IPv6]:port"); the system resolvers when absent. */
+  resolver: z.string().optional(),
+  type: z.enum(['A', 'AAAA', 'CNAME', 'MX', 'NS', 'SRV', 'TXT']).default('A'),
+  timeoutMs: z.number().int().positive().default(2000),
+});
+const certProbe = z.strictObject({ name, path: z.string().min(1) });
+
+export const agentSchema = z.strictObject({
+  /** `whistle start` also runs an agent for this machine. */
+  enabled: z.boolean().default(true),
+  server: z.string().url().default('http://127.0.0.1:8080'),
+  cluster: name.default('local'),
+  /** Defaults to the host name. */
+  node: name.optional(),
+  joinToken: z.string().optional(),
+  intervalMs: z.number().int().min(100).default(10_000),
+  stateDir: z.string().default('./data/agent'),
+  maxSpoolBytes: z.number().int().positive().default(512 * 1024 * 1024),
+  /** Filesystems smaller than this are not reported (like node-exporter's tiny-fs filter). */
+  minFilesystemBytes: z.number().int().nonnegative().default(0),
+  /** Mount points not reported (regex), like node-exporter's mount-points-exclude; pod volume bind mounts. */
+  excludeMountPoints: z
+    .string()
+    .default('^/(dev|proc|sys|run/credentials/.+|var/lib/docker/.+|var/lib/containers/storage/.+|var/lib/kubelet/pods/.+|run/containerd/.+|run/k3s/containerd/.+)($|/)')
+    .refine((s) => {
+      try {
+        new RegExp(s);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a valid regular expression'),
+  /** Upload tuning: one request in flight, at most this many samples / bytes per request. */
+  maxBatchSamples: z.number().int().positive().max(10_000).default(10_000),
+  maxBatchBytes: z.number().int().positive().default(2 * 1024 * 1024),
+  requestTimeoutMs: z.number().int().positive().default(10_000),
+  retryInitialMs: z.number().int().positive().default(500),
+  retryMaxMs: z.number().int().positive().default(30_000),
+  /** Batches the server rejected for good (400/413) are kept for inspection; the oldest beyond this go. */
+  maxDeadLetterFiles: z.number().int().nonnegative().default(100),
+  /**
+   * Bootstrap tasks (etcd lifecycle, preflight) this agent carries out for the management plane,
+   * from an allow-list, and the etcd telemetry of the member it holds. Off unless this node is
+   * named in the management plane's `etcd.clusters[].nodes`.
+   */
+  tasks: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** The address etcd binds to on this node (the one in `etcd.clusters[].nodes[].address`). */
+      address: z.ipv4().default('127.0.0.1'),
+      /** Node-local state for tasks: PKI, etcd data. Default: `<stateDir>/node`. */
+      dataRoot: z.string().optional(),
+      /** Where snapshots are written: storage every etcd node can read. Default: `<stateDir>/backups`. */
+      backupDir: z.string().optional(),
+      etcdClientPort: z.number().int().min(1).max(65535).default(2379),
+      etcdQuotaBackendBytes: z.number().int().positive().default(2 * 1024 ** 3),
+      taskTimeoutMs: z.number().int().positive().default(120_000),
+    })
+    .prefault({}),
+  probes: z
+    .strictObject({
+      http: z.array(httpProbe).default([]),
+      tcp: z.array(tcpProbe).default([]),
+      dns: z.array(dnsProbe).default([]),
+      certs: z.array(certProbe).default([]),
+    })
+    .prefault({}),
+});
+
+export type AgentConfig = z.infer<typeof agentSchema>;

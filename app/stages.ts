@@ -1,0 +1,23 @@
+// Every stage `whistle start` runs. Order here does not matter: the composition root orders them
+// from what each declares it needs. A new stage is one line here and one folder of its own.
+import { bootstrapStage } from '../bootstrap/stage.ts';
+import { detectorsStage } from '../detectors/stage.ts';
+import { kafkaStage } from '../ingest/kafka/stage.ts';
+import { kubeStage } from '../ingest/kube/stage.ts';
+import { ingestStage } from '../ingest/stage.ts';
+import { writerStage } from '../ingest/writer-stage.ts';
+import { incidentsStage } from '../remediators/incidents/stage.ts';
+import { notifyStage } from '../remediators/notify/stage.ts';
+import { remediationStage } from '../remediators/stage.ts';
+
+export const builtinStages = [
+  writerStage,
+  kafkaStage,
+  ingestStage,
+  kubeStage,
+  incidentsStage,
+  notifyStage,
+  detectorsStage,
+  bootstrapStage,
+  remediationStage,
+] as const;

@@ -1,0 +1,19 @@
+// Where the telemetry route hands an accepted batch. Embedded, that is the samples writer; scaled
+// out, the Kafka producer (ingest/kafka/). The transport stage chooses, so the route never asks.
+import type { TelemetryBatch } from './telemetry-batch.ts';
+import type { BatchWriter } from './writer.ts';
+
+/** Takes an accepted, encoded batch; resolves once it is accepted (the HTTP answer waits for it). */
+export interface TelemetrySink {
+  /** Throws an OverloadedError before the body is read when the batch could not be taken. */
+  checkRoom(): void;
+  publish(batch: TelemetryBatch, body: string, batchId: number): Promise<void>;
+}
+
+/** The embedded transport: straight into the writer's bounded queue. */
+export function writerSink(writer: BatchWriter): TelemetrySink {
+  return {
+    checkRoom: () => writer.checkRoom(),
+    publish: async (batch, body, batchId) => writer.enqueue(body, batch.samples.length, batchId),
+  };
+}
