@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import type { TaskParams } from '../../bootstrap/tasks/contract.ts';
 import { sleep } from '../../core/backoff.ts';
 import { paths, type NodeEnv } from './node-env.ts';
 
@@ -61,17 +62,7 @@ export function tcpOpen(host: string, port: number, timeoutMs: number): Promise<
   });
 }
 
-export interface StartParams {
-  clientPort: number;
-  peerPort: number;
-  initialCluster: string;
-  state: 'new' | 'existing';
-  token: string;
-  quotaBackendBytes: number;
-  heartbeatMs: number;
-  electionMs: number;
-  readyTimeoutMs: number;
-}
+type StartParams = TaskParams<'etcd.start'>;
 
 export function etcdArgs(env: NodeEnv, p: StartParams): string[] {
   const f = paths(env);

@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { snapshotStatus, type VerifiedSnapshot } from '../../bootstrap/tasks/contract.ts';
 import { paths, type NodeEnv } from './node-env.ts';
 
 export function etcdctl(env: NodeEnv, args: string[], timeoutMs = 60_000): Promise<string> {
@@ -21,18 +22,11 @@ export function tlsArgs(env: NodeEnv, clientPort: number): string[] {
   return [`--endpoints=https://${env.address}:${clientPort}`, `--cacert=${f.ca}`, `--cert=${f.clientCert}`, `--key=${f.key}`];
 }
 
-export interface SnapshotStatus {
-  hash: number;
-  revision: number;
-  totalKey: number;
-  totalSize: number;
-}
-
 /**
  * Verifies a snapshot file: the SHA-256 that `snapshot save` appends must match the content (the
  * same check `snapshot restore` makes), and `etcdctl snapshot status` must read the database.
  */
-export async function verifySnapshot(env: NodeEnv, file: string): Promise<SnapshotStatus & { size: number; sha256: boolean }> {
+export async function verifySnapshot(env: NodeEnv, file: string): Promise<VerifiedSnapshot> {
   let size: number;
   try {
     size = statSync(file).size;
@@ -53,6 +47,7 @@ export async function verifySnapshot(env: NodeEnv, file: string): Promise<Snapsh
   } catch (err) {
     throw new Error(`snapshot ${file} is corrupt or unreadable: ${(err as Error).message}`);
   }
-  const s = JSON.parse(out) as SnapshotStatus;
-  return { ...s, size, sha256 };
+  const s = snapshotStatus.safeParse(JSON.parse(out));
+  if (!s.success) throw new Error(`snapshot ${file}: unexpected \`etcdctl snapshot status\` output: ${out.trim().slice(0, 200)}`);
+  return { ...s.data, size, sha256 };
 }

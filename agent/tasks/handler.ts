@@ -1,18 +1,9 @@
-// One allowed task kind: a name, a strict zod schema for its parameters, and the handler. Only
-// kinds built with this and listed in the allow-list (registry.ts) can run.
-import type { z } from 'zod';
+// A task handler does one contract kind's work on this node. The contract fixes what it receives
+// (already checked by the runner, defaults filled in) and what it must return.
+import type { TaskKind, TaskParams, TaskResult } from '../../bootstrap/tasks/contract.ts';
 import type { NodeEnv } from './node-env.ts';
 
-export interface TaskKind<S extends z.ZodType = z.ZodType> {
-  kind: string;
-  schema: S;
-  run(params: z.infer<S>, env: NodeEnv, signal: AbortSignal): Promise<Record<string, unknown>>;
-}
+export type TaskHandler<K extends TaskKind> = (params: TaskParams<K>, env: NodeEnv, signal: AbortSignal) => Promise<TaskResult<K>>;
 
-export function defineTask<S extends z.ZodType>(
-  kind: string,
-  schema: S,
-  run: (p: z.infer<S>, env: NodeEnv, signal: AbortSignal) => Promise<Record<string, unknown>>,
-): TaskKind<S> {
-  return { kind, schema, run };
-}
+/** Exactly one handler per contract kind: a missing or an extra kind does not compile. */
+export type TaskHandlers = { [K in TaskKind]: TaskHandler<K> };

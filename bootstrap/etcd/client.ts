@@ -2,7 +2,8 @@
 // (telemetry, member operations) decide themselves what a failure means.
 import { readFileSync } from 'node:fs';
 import { noop } from 'cockatiel';
-import { Etcd3 } from 'etcd3';
+import { Etcd3, type IMember } from 'etcd3';
+import type { EndpointStatus, MemberInfo } from '../tasks/contract.ts';
 
 export interface TlsFiles {
   ca: string;
@@ -45,35 +46,20 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
 }
 
-export interface MemberInfo {
-  id: string;
-  name: string;
-  peerURLs: string[];
-  clientURLs: string[];
-  isLearner: boolean;
-}
-
-export interface EndpointStatus {
-  endpoint: string;
-  ok: boolean;
-  error?: string;
-  memberId?: string;
-  leader?: string;
-  raftIndex?: number;
-  raftTerm?: number;
-  dbSize?: number;
-  version?: string;
-}
-
-export async function listMembers(client: Etcd3): Promise<MemberInfo[]> {
-  const res = await client.cluster.memberList({});
-  return (res.members ?? []).map((m) => ({
+/** etcd3's member as the contract carries it; `isLearner` is on the wire but missing from etcd3's typings. */
+export function toMemberInfo(m: IMember): MemberInfo {
+  return {
     id: String(m.ID),
     name: m.name ?? '',
     peerURLs: m.peerURLs ?? [],
     clientURLs: m.clientURLs ?? [],
     isLearner: Boolean((m as { isLearner?: boolean }).isLearner),
-  }));
+  };
+}
+
+export async function listMembers(client: Etcd3): Promise<MemberInfo[]> {
+  const res = await client.cluster.memberList({});
+  return (res.members ?? []).map(toMemberInfo);
 }
 
 /** Maintenance status of one endpoint through its own connection (Status is answered locally, quorum or not). */

@@ -2,7 +2,7 @@
 // the first answer that has quorum. Used by `info`, by every operation's before/after, and to
 // verify health after a change.
 import { sleep } from '../../core/backoff.ts';
-import type { ClusterView, MemberView } from '../../agent/tasks/etcd-member-tasks.ts';
+import type { TaskResult } from '../tasks/contract.ts';
 import type { TaskQueue } from '../tasks/queue.ts';
 import type { EtcdClusterConfig, EtcdNodeConfig } from './config.ts';
 import { peerURL } from './topology.ts';
@@ -39,8 +39,8 @@ export function nodeForMember(c: EtcdClusterConfig, m: { peerURLs: string[] }): 
   return c.nodes.find((n) => m.peerURLs.includes(peerURL(c, n.address)));
 }
 
-function summarize(c: EtcdClusterConfig, view: ClusterView, via: string, alive: (n: string) => boolean): EtcdInfo {
-  const members = view.members.map((m: MemberView): MemberSummary => ({
+function summarize(c: EtcdClusterConfig, view: TaskResult<'etcd.members'>, via: string, alive: (n: string) => boolean): EtcdInfo {
+  const members = view.members.map((m): MemberSummary => ({
     id: m.id,
     name: m.name,
     node: nodeForMember(c, m)?.node ?? null,
@@ -81,7 +81,7 @@ export class ClusterReader {
   async via(c: EtcdClusterConfig, node: string, timeoutMs = 6_000): Promise<EtcdInfo> {
     const r = await this.queue.run(c.cluster, node, 'etcd.members', { clientPort: c.clientPort }, timeoutMs);
     if (!r.ok) throw new Error(`cannot reach etcd through ${node}: ${r.error}`);
-    return summarize(c, r.output as unknown as ClusterView, node, (n) => this.agentAlive(c, n));
+    return summarize(c, r.output, node, (n) => this.agentAlive(c, n));
   }
 
   /**

@@ -10,6 +10,7 @@ import type { Store } from '../../store/store.ts';
 import type { ActionRecorder } from '../../remediators/policy/recorder.ts';
 import { CertificateAuthority } from '../pki/ca.ts';
 import { formatPreflight, runPreflight } from '../preflight/preflight.ts';
+import { checkParams } from '../tasks/contract.ts';
 import type { TaskQueue } from '../tasks/queue.ts';
 import { ClusterReader, type EtcdInfo } from './cluster-view.ts';
 import type { EtcdClusterConfig, EtcdConfig, EtcdNodeConfig } from './config.ts';
@@ -106,7 +107,7 @@ export class EtcdEngine {
   /** Certificates for a node from its own key (CSR); skipped when it already holds ours. */
   async ensurePki(c: EtcdClusterConfig, n: EtcdNodeConfig): Promise<{ issued: boolean }> {
     const ca = await this.ca(c);
-    const out = await this.queue.runOk<{ csrPem: string; certsPresent: boolean; caPem: string | null }>(c.cluster, n.node, 'pki.csr');
+    const out = await this.queue.runOk(c.cluster, n.node, 'pki.csr', {});
     if (out.certsPresent && out.caPem === ca.certPem) return { issued: false };
     // Loopback nodes also name 127.0.0.1: connections between 127.0.0.x addresses leave from it.
     const ips = n.address.startsWith('127.') && n.address !== '127.0.0.1' ? [n.address, '127.0.0.1'] : [n.address];
@@ -175,10 +176,10 @@ export class EtcdEngine {
       ];
       this.requireAgent(c, n);
       return this.recorded('init', c, n.node, plan, opts, before, async () => {
-        const proc = await this.queue.runOk<{ running: boolean; hasData: boolean }>(c.cluster, n.node, 'etcd.process');
+        const proc = await this.queue.runOk(c.cluster, n.node, 'etcd.process', {});
         if (!proc.running) await this.preflight(c, [n], []);
         await this.ensurePki(c, n);
-        const started = await this.queue.runOk<{ alreadyRunning: boolean }>(c.cluster, n.node, 'etcd.start', this.startParams(c, [{ name: n.node, peerURL: url }], 'new', token));
+        const started = await this.queue.runOk(c.cluster, n.node, 'etcd.start', this.startParams(c, [{ name: n.node, peerURL: url }], 'new', token));
         const after = await this.reader.waitHealthy(c, [n.node], this.cfg.verifyTimeoutMs);
         return { changed: !started.alreadyRunning, after };
       });
@@ -224,7 +225,7 @@ export class EtcdEngine {
     plan.steps = steps;
     this.requireAgent(c, n);
     return this.recorded('join', c, n.node, plan, opts, before, async () => {
-      const proc = await this.queue.runOk<{ running: boolean }>(c.cluster, n.node, 'etcd.process');
+      const proc = await this.queue.runOk(c.cluster, n.node, 'etcd.process', {});
       if (!proc.running) await this.preflight(c, [n], memberNodes);
       await this.ensurePki(c, n);
       let memberId = existing?.id;
@@ -232,7 +233,7 @@ export class EtcdEngine {
       let added = false;
       if (!existing) {
         const add = await this.retrying(`member-add ${url}`, () =>
-          this.queue.runOk<{ added: boolean; member: { id: string }; members: { name: string; peerURLs: string[] }[] }>(c.cluster, via, 'etcd.member-add', { clientPort: c.clientPort, peerURL: url, learner: true }),
+          this.queue.runOk(c.cluster, via, 'etcd.member-add', { clientPort: c.clientPort, peerURL: url, learner: true }),
         );
         memberId = add.member.id;
         added = add.added;
@@ -311,7 +312,7 @@ export class EtcdEngine {
       this.requireAgent(c, n);
       return this.recorded('reset', c, n.node, plan, opts, before, async () => {
         if (m) await this.retrying(`member-remove ${m.id}`, () => this.queue.runOk(c.cluster, before!.via!, 'etcd.member-remove', { clientPort: c.clientPort, memberId: m.id }));
-        const r = await this.queue.runOk<{ stopped: boolean; wiped: boolean }>(c.cluster, n.node, 'etcd.reset');
+        const r = await this.queue.runOk(c.cluster, n.node, 'etcd.reset', {});
         return { changed: Boolean(m) || r.stopped || r.wiped, after: r };
       });
     });
@@ -334,7 +335,7 @@ export class EtcdEngine {
       ],
     };
     return this.recorded('snapshot', c, c.cluster, plan, opts, { revision: before.revision }, async () => {
-      const out = await this.queue.runOk<{ file: string; revision: number; totalKey: number; size: number; hash: number; deleted: string[] }>(c.cluster, via, 'etcd.snapshot', {
+      const out = await this.queue.runOk(c.cluster, via, 'etcd.snapshot', {
         clientPort: c.clientPort,
         file,
         retain: c.snapshots.retain,
@@ -381,13 +382,13 @@ export class EtcdEngine {
         const r = await this.queue.run(c.cluster, targets[0]!.node, 'etcd.snapshot-verify', { file: s.file }, 30_000);
         if (r.ok) {
           file = s.file;
-          revision = Number(r.output.revision ?? s.revision);
+          revision = r.output.revision;
           break;
         }
         this.log.warn({ cluster, file: s.file, err: r.error }, 'snapshot failed verification; trying an older one');
       }
       if (!file) throw new ConflictError(`cluster ${c.cluster}: no snapshot that verifies (${known.length} recorded)`);
-    } else if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.db$/.test(file)) throw new InputError('snapshot: must be a snapshot file name like <cluster>-<ts>.db');
+    } else if (!checkParams('etcd.snapshot-verify', { file }).ok) throw new InputError('snapshot: must be a snapshot file name like <cluster>-<ts>.db');
     const token = `whistle-${c.cluster}-r${Date.now().toString(36)}`;
     const members = targets.map((n) => ({ name: n.node, peerURL: peerURL(c, n.address) }));
     const ic = initialClusterFlag(members);
@@ -419,10 +420,11 @@ export class EtcdEngine {
         // 1. Every target reads the same good snapshot, or nothing is touched.
         const verified = await Promise.all(p.targets.map((n) => this.queue.run(c.cluster, n.node, 'etcd.snapshot-verify', { file: p.file }, 30_000)));
         const bad = verified.map((r, i) => (r.ok ? null : `${p.targets[i]!.node}: ${r.error}`)).filter(Boolean);
-        if (bad.length) throw new InputError(`snapshot: ${bad.join('; ')}; nothing was changed`);
-        const revision = Number(verified[0]!.output.revision ?? p.revision);
+        const first = verified[0];
+        if (bad.length || !first?.ok) throw new InputError(`snapshot: ${bad.join('; ')}; nothing was changed`);
+        const revision = first.output.revision;
         // 2. Stop the old members, 3. restore each target's data dir, 4. start them together.
-        await Promise.all(c.nodes.filter((n) => this.reader.agentAlive(c, n.node)).map((n) => this.queue.runOk(c.cluster, n.node, 'etcd.stop')));
+        await Promise.all(c.nodes.filter((n) => this.reader.agentAlive(c, n.node)).map((n) => this.queue.runOk(c.cluster, n.node, 'etcd.stop', {})));
         const members = p.targets.map((n) => ({ name: n.node, peerURL: peerURL(c, n.address) }));
         const ic = initialClusterFlag(members);
         await Promise.all(

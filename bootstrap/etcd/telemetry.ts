@@ -4,7 +4,8 @@
 // Every agent reports every member it knows, so a member whose whole node died is still reported
 // down by the others. When the local member cannot answer, the last known membership is used.
 import type { Sample } from '../../core/types.ts';
-import { endpointStatus, listMembers, sharedClient, type MemberInfo, type TlsFiles } from './client.ts';
+import type { MemberInfo } from '../tasks/contract.ts';
+import { endpointStatus, listMembers, sharedClient, type TlsFiles } from './client.ts';
 
 export interface EtcdTelemetryOptions {
   cluster: string;

@@ -1,16 +1,29 @@
 // The management plane's side of agent tasks: work is queued per node, handed out to that node's
-// agent on its (long) poll, and the caller awaits the reported result with a deadline. Every state
-// change is appended to `agent_tasks`.
+// agent on its (long) poll, and the caller awaits the reported result with a deadline. Parameters
+// are checked against the task contract before anything is queued, and a reported result against
+// the kind's result schema before the caller sees it. Every state change is appended to `agent_tasks`.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Task, TaskResult } from '../../core/types.ts';
+import type { Task, TaskResult as TaskReport } from '../../core/types.ts';
 import type { Store } from '../../store/store.ts';
+import { checkParams, checkResult, type TaskKind, type TaskParamsInput, type TaskResult } from './contract.ts';
 
 const key = (cluster: string, node: string) => `${cluster}/${node}`;
 
+/** How a task ended: the kind's result as the contract types it, or why there is none. */
+export type TaskOutcome<K extends TaskKind> = { ok: true; taskId: string; output: TaskResult<K> } | { ok: false; taskId: string; error: string };
+
+interface Settled {
+  state: 'succeeded' | 'failed';
+  output?: unknown;
+  error?: string;
+}
+
 interface Inflight {
   task: Task;
-  resolve: (r: TaskResult) => void;
+  /** Checks the agent's report against the kind's result schema and hands it to the caller. */
+  settle: (report: TaskReport) => Settled;
+  fail: (error: string) => void;
   timer: NodeJS.Timeout;
   dispatched: boolean;
 }
@@ -33,7 +46,7 @@ export class TaskQueue {
   private readonly polling = new Map<string, number>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'insert'>,
     private readonly log: Logger,
     private readonly defaultTimeoutMs = 60_000,
   ) {}
@@ -71,36 +84,57 @@ export class TaskQueue {
     }
   }
 
-  /** Queues a task and resolves with its result; a task nobody picks up or finishes fails at the deadline. */
-  async run(cluster: string, node: string, kind: string, params: Record<string, unknown> = {}, timeoutMs = this.defaultTimeoutMs): Promise<TaskResult> {
-    const task: Task = { id: `task-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`, cluster, node, kind, params, createdAt: Date.now() };
+  /**
+   * Queues a task and resolves with its outcome; a task nobody picks up or finishes fails at the
+   * deadline. Parameters that break the contract are a TaskError here, and nothing is queued.
+   */
+  async run<K extends TaskKind>(cluster: string, node: string, kind: K, params: TaskParamsInput<K>, timeoutMs = this.defaultTimeoutMs): Promise<TaskOutcome<K>> {
+    const id = `task-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    const checked = checkParams(kind, params);
+    if (!checked.ok) throw new TaskError({ id, cluster, node, kind, params: {}, createdAt: Date.now() }, checked.error);
+    const task: Task = { id, cluster, node, kind, params: checked.value, createdAt: Date.now() };
     // Recorded in order but off the critical path: a slow store must not slow every step.
     void this.record(task, 'queued');
-    return new Promise<TaskResult>((resolve) => {
+    return new Promise<TaskOutcome<K>>((resolve) => {
+      const fail = (error: string) => resolve({ taskId: id, ok: false, error });
+      const settle = (report: TaskReport): Settled => {
+        if (!report.ok) {
+          fail(report.error ?? 'failed');
+          return { state: 'failed', output: report.output, error: report.error };
+        }
+        const result = checkResult(kind, report.output);
+        if (!result.ok) {
+          const error = `the agent's result does not match the task contract: ${result.error}`;
+          fail(error);
+          return { state: 'failed', output: report.output, error };
+        }
+        resolve({ taskId: id, ok: true, output: result.value });
+        return { state: 'succeeded', output: report.output };
+      };
       const timer = setTimeout(() => {
-        const f = this.inflight.get(task.id);
+        const f = this.inflight.get(id);
         if (!f) return;
-        this.inflight.delete(task.id);
+        this.inflight.delete(id);
         const k = key(cluster, node);
-        this.pending.set(k, (this.pending.get(k) ?? []).filter((t) => t.id !== task.id));
+        this.pending.set(k, (this.pending.get(k) ?? []).filter((t) => t.id !== id));
         const error = f.dispatched
           ? `no result from the agent on ${node} within ${timeoutMs} ms`
           : `the agent on ${node} did not pick up the task within ${timeoutMs} ms (is it running and authorized?)`;
         void this.record(task, 'expired', { error });
-        resolve({ taskId: task.id, ok: false, output: {}, error, finishedAt: Date.now() });
+        fail(error);
       }, timeoutMs);
-      this.inflight.set(task.id, { task, resolve, timer, dispatched: false });
+      this.inflight.set(id, { task, settle, fail, timer, dispatched: false });
       const k = key(cluster, node);
       this.pending.set(k, [...(this.pending.get(k) ?? []), task]);
       for (const wake of this.waiters.get(k) ?? []) wake();
     });
   }
 
-  /** Like run, but returns the output or throws a TaskError carrying the agent's message. */
-  async runOk<T = Record<string, unknown>>(cluster: string, node: string, kind: string, params: Record<string, unknown> = {}, timeoutMs?: number): Promise<T> {
+  /** Like run, but returns the result or throws a TaskError carrying the agent's message. */
+  async runOk<K extends TaskKind>(cluster: string, node: string, kind: K, params: TaskParamsInput<K>, timeoutMs?: number): Promise<TaskResult<K>> {
     const r = await this.run(cluster, node, kind, params, timeoutMs);
-    if (!r.ok) throw new TaskError({ id: r.taskId, cluster, node, kind, params, createdAt: 0 }, r.error ?? 'failed');
-    return r.output as T;
+    if (!r.ok) throw new TaskError({ id: r.taskId, cluster, node, kind, params: {}, createdAt: 0 }, r.error);
+    return r.output;
   }
 
   /** The agent's poll: returns queued tasks at once, or waits up to `waitMs` for one. */
@@ -144,15 +178,15 @@ export class TaskQueue {
   }
 
   /** A result reported by the agent on `node`; results for another node's task are refused. */
-  complete(cluster: string, node: string, result: TaskResult): 'accepted' | 'unknown' | 'forbidden' {
-    const f = this.inflight.get(result.taskId);
+  complete(cluster: string, node: string, report: TaskReport): 'accepted' | 'unknown' | 'forbidden' {
+    const f = this.inflight.get(report.taskId);
     if (!f) return 'unknown';
     if (f.task.cluster !== cluster || f.task.node !== node) return 'forbidden';
     clearTimeout(f.timer);
-    this.inflight.delete(result.taskId);
-    this.log.debug({ task: f.task.kind, node, ok: result.ok, ms: Date.now() - f.task.createdAt }, 'task done');
-    void this.record(f.task, result.ok ? 'succeeded' : 'failed', { output: result.output, error: result.error });
-    f.resolve(result);
+    this.inflight.delete(report.taskId);
+    const settled = f.settle(report);
+    this.log.debug({ task: f.task.kind, node, state: settled.state, ms: Date.now() - f.task.createdAt }, 'task done');
+    void this.record(f.task, settled.state, settled);
     return 'accepted';
   }
 
@@ -166,9 +200,9 @@ export class TaskQueue {
 
   /** Fails every waiting task (shutdown); resolves once their records are written. */
   close(): Promise<void> {
-    for (const [id, f] of this.inflight) {
+    for (const f of this.inflight.values()) {
       clearTimeout(f.timer);
-      f.resolve({ taskId: id, ok: false, output: {}, error: 'management plane is stopping', finishedAt: Date.now() });
+      f.fail('management plane is stopping');
     }
     this.inflight.clear();
     for (const set of this.waiters.values()) for (const wake of set) wake();
