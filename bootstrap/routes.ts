@@ -1,30 +1,27 @@
 // HTTP routes of the bootstrap engine.
-// - Agents: GET /v1/agent/tasks (long poll, node token) and POST /v1/agent/tasks/:id/result.
-// - Operators: /v1/etcd/:cluster/{info,init,join,remove,reset,snapshot,snapshots,restore,preflight},
-//   /v1/plans (list, show, approve, reject) and /v1/actions.
-import type { FastifyPluginAsync } from 'fastify';
-import type { AppContext } from '../app/context.ts';
+// - Agents (node token): GET /v1/agent/tasks (long poll) and POST /v1/agent/tasks/:id/result.
+// - Operators: /v1/etcd/:cluster/{info,init,join,remove,reset,snapshot,snapshots,restore,preflight}.
+// Approvals and the actions record are remediation's API (remediators/policy/routes.ts).
+import type { AuditLog } from '../core/audit.ts';
 import { ForbiddenError, NotFoundError } from '../core/errors.ts';
+import type { OperatorAuth } from '../core/http/operator-auth.ts';
+import { bearer } from '../core/http/tokens.ts';
+import type { RoutePlugin } from '../core/stage.ts';
 import type { TaskResult } from '../core/types.ts';
-import { bearer } from '../ingest/tokens.ts';
-import { actorOf, requireOperator } from '../ingest/operator-auth.ts';
-import type { Approvals } from '../remediators/policy/approvals.ts';
-import type { ActionRecorder } from '../remediators/policy/recorder.ts';
-import { runPreflight } from './preflight/preflight.ts';
+import type { NodeRegistry } from '../ingest/node-registry.ts';
 import type { EtcdEngine } from './etcd/engine.ts';
+import { runPreflight } from './preflight/preflight.ts';
 import type { TaskQueue } from './tasks/queue.ts';
-
-type Plugin = FastifyPluginAsync<{ ctx: AppContext }>;
 
 const nodeName = { type: 'string', minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' } as const;
 
-export function agentTaskRoutes(queue: TaskQueue): Plugin {
-  return async (app, { ctx }) => {
+export function agentTaskRoutes(queue: TaskQueue, nodes: Pick<NodeRegistry, 'authenticate'>): RoutePlugin {
+  return async (app) => {
     app.get<{ Querystring: { waitMs?: number } }>(
       '/v1/agent/tasks',
       { schema: { querystring: { type: 'object', additionalProperties: false, properties: { waitMs: { type: 'integer', minimum: 0, maximum: 60_000 } } } } },
       async (req) => {
-        const node = ctx.nodes.authenticate(bearer(req.headers.authorization));
+        const node = nodes.authenticate(bearer(req.headers.authorization));
         const ac = new AbortController();
         req.raw.once('close', () => ac.abort());
         return { tasks: await queue.poll(node.cluster, node.node, req.query.waitMs ?? 0, ac.signal) };
@@ -45,7 +42,7 @@ export function agentTaskRoutes(queue: TaskQueue): Plugin {
         },
       },
       async (req, reply) => {
-        const node = ctx.nodes.authenticate(bearer(req.headers.authorization));
+        const node = nodes.authenticate(bearer(req.headers.authorization));
         if (req.body.taskId !== req.params.id) throw new ForbiddenError(`body.taskId ${req.body.taskId} does not match the URL's ${req.params.id}`);
         const r = queue.complete(node.cluster, node.node, req.body);
         if (r === 'forbidden') throw new ForbiddenError(`task ${req.params.id} is not for ${node.cluster}/${node.node}`);
@@ -56,9 +53,16 @@ export function agentTaskRoutes(queue: TaskQueue): Plugin {
   };
 }
 
-export function operatorRoutes(engine: EtcdEngine, queue: TaskQueue, approvals: Approvals, recorder: ActionRecorder): Plugin {
-  return async (app, { ctx }) => {
-    app.addHook('preHandler', requireOperator(ctx.config.server));
+export interface EtcdRouteDeps {
+  engine: EtcdEngine;
+  queue: TaskQueue;
+  auth: OperatorAuth;
+  audit: AuditLog;
+}
+
+export function etcdOperatorRoutes({ engine, queue, auth, audit }: EtcdRouteDeps): RoutePlugin {
+  return async (app) => {
+    app.addHook('preHandler', auth.preHandler);
     const dryRun = { type: 'boolean' } as const;
     type P = { Params: { cluster: string } };
 
@@ -71,45 +75,45 @@ export function operatorRoutes(engine: EtcdEngine, queue: TaskQueue, approvals: 
     const body = (props: Record<string, unknown>, required: string[] = []) => ({
       schema: { body: { type: 'object', additionalProperties: false, required, properties: { dryRun, ...props } } },
     });
-    const audit = (req: { params: { cluster: string } }, actor: string, action: string, detail: Record<string, unknown>) =>
-      ctx.audit.record({ actor, action: `etcd.${action}`, cluster: req.params.cluster, subject: String(detail.node ?? ''), detail });
+    const record = (req: { params: { cluster: string } }, actor: string, action: string, detail: Record<string, unknown>) =>
+      audit.record({ actor, action: `etcd.${action}`, cluster: req.params.cluster, subject: String(detail.node ?? ''), detail });
 
     app.post<P & { Body: { node?: string; dryRun?: boolean } }>('/v1/etcd/:cluster/init', body({ node: nodeName }), async (req) => {
-      const actor = actorOf(req);
-      await audit(req, actor, 'init', { ...req.body });
+      const actor = auth.actorOf(req);
+      await record(req, actor, 'init', { ...req.body });
       return engine.init(req.params.cluster, req.body.node, { dryRun: req.body.dryRun, actor });
     });
     app.post<P & { Body: { node: string; via?: string; dryRun?: boolean } }>('/v1/etcd/:cluster/join', body({ node: nodeName, via: nodeName }, ['node']), async (req) => {
-      const actor = actorOf(req);
-      await audit(req, actor, 'join', { ...req.body });
+      const actor = auth.actorOf(req);
+      await record(req, actor, 'join', { ...req.body });
       return engine.join(req.params.cluster, req.body.node, { dryRun: req.body.dryRun, via: req.body.via, actor });
     });
     for (const op of ['remove', 'reset'] as const) {
       app.post<P & { Body: { node: string; dryRun?: boolean } }>(`/v1/etcd/:cluster/${op}`, body({ node: nodeName }, ['node']), async (req) => {
-        const actor = actorOf(req);
-        await audit(req, actor, op, { ...req.body });
+        const actor = auth.actorOf(req);
+        await record(req, actor, op, { ...req.body });
         return engine[op](req.params.cluster, req.body.node, { dryRun: req.body.dryRun, actor });
       });
     }
     app.post<P & { Body: { dryRun?: boolean } }>('/v1/etcd/:cluster/snapshot', body({}), async (req) => {
-      const actor = actorOf(req);
+      const actor = auth.actorOf(req);
       if (req.body.dryRun) {
         const c = engine.cluster(req.params.cluster);
         return { op: 'snapshot', cluster: c.cluster, dryRun: true, changed: false, plan: { op: 'snapshot', cluster: c.cluster, summary: `save a snapshot, keep the newest ${c.snapshots.retain}`, steps: [] } };
       }
-      await audit(req, actor, 'snapshot', {});
+      await record(req, actor, 'snapshot', {});
       return engine.snapshot(req.params.cluster, { actor });
     });
     app.post<P & { Body: { snapshot?: string; nodes?: string[]; dryRun?: boolean } }>(
       '/v1/etcd/:cluster/restore',
       body({ snapshot: { type: 'string', maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*\\.db$' }, nodes: { type: 'array', items: nodeName, maxItems: 15 } }),
       async (req) => {
-        const actor = actorOf(req);
+        const actor = auth.actorOf(req);
         if (req.body.dryRun) {
           const p = await engine.planRestore(req.params.cluster, { file: req.body.snapshot, nodes: req.body.nodes });
           return { op: 'restore', cluster: req.params.cluster, dryRun: true, changed: false, plan: p.plan };
         }
-        await audit(req, actor, 'restore', { ...req.body });
+        await record(req, actor, 'restore', { ...req.body });
         return engine.restore(req.params.cluster, { file: req.body.snapshot, nodes: req.body.nodes, actor });
       },
     );
@@ -130,38 +134,6 @@ export function operatorRoutes(engine: EtcdEngine, queue: TaskQueue, approvals: 
           }),
         };
       },
-    );
-
-    app.get<{ Querystring: { state?: string; cluster?: string; incident?: string } }>(
-      '/v1/plans',
-      { schema: { querystring: { type: 'object', additionalProperties: false, properties: { state: { type: 'string', maxLength: 32 }, cluster: { type: 'string', maxLength: 63 }, incident: { type: 'string', maxLength: 64 } } } } },
-      async (req) => ({ plans: approvals.list({ state: req.query.state, cluster: req.query.cluster, incidentId: req.query.incident }) }),
-    );
-    app.get<{ Params: { id: string } }>('/v1/plans/:id', async (req) => ({ plan: approvals.get(req.params.id) }));
-    app.post<{ Params: { id: string }; Body: { comment?: string } }>(
-      '/v1/plans/:id/approve',
-      { schema: { body: { type: 'object', additionalProperties: false, properties: { comment: { type: 'string', maxLength: 1000 } } } } },
-      async (req) => {
-        const actor = actorOf(req);
-        const plan = await approvals.approve(req.params.id, actor, req.body?.comment);
-        await ctx.audit.record({ actor, action: 'plan.approve', cluster: plan.cluster, subject: plan.id, detail: { incidentId: plan.incidentId, kind: plan.kind } });
-        return { plan };
-      },
-    );
-    app.post<{ Params: { id: string }; Body: { reason?: string } }>(
-      '/v1/plans/:id/reject',
-      { schema: { body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 1000 } } } } },
-      async (req) => {
-        const actor = actorOf(req);
-        const plan = await approvals.reject(req.params.id, actor, req.body?.reason ?? '');
-        await ctx.audit.record({ actor, action: 'plan.reject', cluster: plan.cluster, subject: plan.id });
-        return { plan };
-      },
-    );
-    app.get<{ Querystring: { cluster?: string; incident?: string; limit?: number } }>(
-      '/v1/actions',
-      { schema: { querystring: { type: 'object', additionalProperties: false, properties: { cluster: { type: 'string', maxLength: 63 }, incident: { type: 'string', maxLength: 64 }, limit: { type: 'integer', minimum: 1, maximum: 1000 } } } } },
-      async (req) => ({ actions: await recorder.list({ cluster: req.query.cluster, incidentId: req.query.incident, limit: req.query.limit }) }),
     );
   };
 }

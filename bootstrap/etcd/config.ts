@@ -21,6 +21,12 @@ export const etcdClusterSchema = z
     clientPort: port.default(2379),
     peerPort: port.default(2380),
     nodes: z.array(etcdNodeSchema).min(1),
+    /**
+     * Voting members the cluster should have. A replacement keeps this count (a spare takes the
+     * lost member's place), so health is judged against it, not against the names seen lately.
+     * Default: the nodes with role `member`.
+     */
+    members: z.number().int().min(1).optional(),
     quotaBackendBytes: z.number().int().positive().default(2 * 1024 ** 3),
     heartbeatMs: z.number().int().positive().default(100),
     electionMs: z.number().int().positive().default(1000),
@@ -35,7 +41,14 @@ export const etcdClusterSchema = z
   })
   .refine((c) => c.clientPort !== c.peerPort, { message: 'clientPort and peerPort must differ', path: ['peerPort'] })
   .refine((c) => new Set(c.nodes.map((n) => n.node)).size === c.nodes.length, { message: 'node names must be unique', path: ['nodes'] })
-  .refine((c) => new Set(c.nodes.map((n) => n.address)).size === c.nodes.length, { message: 'node addresses must be unique', path: ['nodes'] });
+  .refine((c) => new Set(c.nodes.map((n) => n.address)).size === c.nodes.length, { message: 'node addresses must be unique', path: ['nodes'] })
+  .refine((c) => desiredMembers(c) >= 1, { message: 'no node has role "member": give members or mark nodes as members', path: ['members'] })
+  .refine((c) => desiredMembers(c) <= c.nodes.length, { message: 'cannot exceed the number of nodes', path: ['members'] })
+  .transform((c) => ({ ...c, members: desiredMembers(c) }));
+
+function desiredMembers(c: { members?: number; nodes: { role: string }[] }): number {
+  return c.members ?? c.nodes.filter((n) => n.role === 'member').length;
+}
 
 export const etcdSchema = z
   .strictObject({
@@ -48,21 +61,9 @@ export const etcdSchema = z
     /** How long a join or restore waits for every member to report healthy. */
     verifyTimeoutMs: z.number().int().positive().default(60_000),
     clusters: z.array(etcdClusterSchema).default([]),
-    /**
-     * Interim runner of the detectors' `etcd-quorum` on a short tick (TODO: drop once the detector
-     * engine runs it fast enough for healing). Off by default so it never doubles the engine's
-     * reports. A reporter's samples older than `staleAfterMs` are ignored.
-     */
-    detector: z
-      .strictObject({
-        enabled: z.boolean().default(false),
-        intervalMs: z.number().int().min(100).default(5_000),
-        staleAfterMs: z.number().int().min(100).default(30_000),
-      })
-      .prefault({}),
   })
   .prefault({});
 
-export type EtcdConfig = z.infer<typeof etcdSchema>;
-export type EtcdClusterConfig = z.infer<typeof etcdClusterSchema>;
+export type EtcdConfig = z.output<typeof etcdSchema>;
+export type EtcdClusterConfig = z.output<typeof etcdClusterSchema>;
 export type EtcdNodeConfig = z.infer<typeof etcdNodeSchema>;

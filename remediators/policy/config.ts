@@ -1,4 +1,5 @@
-// The `remediation` config section: the policy every remediator runs under.
+// The policy part of the `remediation` config section: the rules every remediator runs under.
+// Each remediator's own settings sit beside these, under its id (remediators/config.ts).
 import { z } from 'zod';
 
 const maxUnhealthy = z.union([
@@ -6,33 +7,26 @@ const maxUnhealthy = z.union([
   z.string().regex(/^\d{1,3}%$/, 'must be a count or a percentage like "40%"'),
 ]);
 
-export const remediationSchema = z
-  .strictObject({
-    /** Plan and record, change nothing. */
-    dryRun: z.boolean().default(false),
-    /** At most `maxActions` remediations per cluster per `windowS`. */
-    rateLimit: z
-      .strictObject({
-        maxActions: z.number().int().positive().default(3),
-        windowS: z.number().int().positive().default(600),
-      })
-      .prefault({}),
-    /** Above this many broken subjects at once, do nothing and record TooManyUnhealthy. */
-    maxUnhealthy: maxUnhealthy.default('40%'),
-    etcdMemberReplace: z
-      .strictObject({
-        enabled: z.boolean().default(true),
-        /** Prefer re-using the lost member's node (after a reset) when its agent is alive. */
-        preferSameNode: z.boolean().default(true),
-      })
-      .prefault({}),
-  })
-  .prefault({});
+export const policyFields = {
+  /** Plan and record, change nothing. */
+  dryRun: z.boolean().default(false),
+  /** At most `maxActions` remediations per cluster per `windowS`. */
+  rateLimit: z
+    .strictObject({
+      maxActions: z.number().int().positive().default(3),
+      windowS: z.number().int().positive().default(600),
+    })
+    .prefault({}),
+  /** Above this many broken subjects at once, do nothing and record TooManyUnhealthy. */
+  maxUnhealthy: maxUnhealthy.default('40%'),
+};
 
-export type RemediationConfig = z.infer<typeof remediationSchema>;
+export const policySchema = z.strictObject(policyFields).prefault({});
+
+export type PolicyConfig = z.output<typeof policySchema>;
 
 /** `maxUnhealthy` as an absolute count for `total` subjects. */
-export function maxUnhealthyCount(v: RemediationConfig['maxUnhealthy'], total: number): number {
+export function maxUnhealthyCount(v: PolicyConfig['maxUnhealthy'], total: number): number {
   if (typeof v === 'number') return v;
   return Math.floor((Number(v.slice(0, -1)) / 100) * total);
 }

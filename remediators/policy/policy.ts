@@ -4,7 +4,7 @@
 // escalate to a ticket when the action fails or does not fix the problem.
 import type { Logger } from 'pino';
 import type { IncidentView } from '../../core/pipeline.ts';
-import { maxUnhealthyCount, type RemediationConfig } from './config.ts';
+import { maxUnhealthyCount, type PolicyConfig } from './config.ts';
 import type { IncidentPort, TicketPort } from './ports.ts';
 import type { ActionRecorder } from './recorder.ts';
 
@@ -31,7 +31,7 @@ export class RemediationPolicy {
   private readonly started = new Map<string, number[]>();
 
   constructor(
-    private readonly cfg: RemediationConfig,
+    private readonly cfg: PolicyConfig,
     private readonly recorder: ActionRecorder,
     private readonly incidents: IncidentPort,
     private readonly tickets: TicketPort | undefined,

@@ -7,8 +7,8 @@ import { etcdQuorumFindings } from './logic.ts';
 const cfg = etcdQuorumConfig.parse({});
 const MiB = 1024 ** 2;
 
-function member(name: string, up: number, opts: { leader?: number; hasLeader?: number; db?: number; quota?: number; reporter?: string; ts?: number } = {}): LatestRow[] {
-  const labels = { member: name, endpoint: `https://${name}:2379` };
+function member(name: string, up: number, opts: { leader?: number; hasLeader?: number; db?: number; quota?: number; reporter?: string; ts?: number; learner?: boolean } = {}): LatestRow[] {
+  const labels = { member: name, endpoint: `https://${name}:2379`, learner: opts.learner ? 'true' : 'false' };
   const node = opts.reporter ?? `cp-${name}`;
   const extra = opts.ts !== undefined ? { ts: opts.ts } : {};
   const rows = [latest(node, 'etcd_member_up', up, labels, extra)];
@@ -44,6 +44,20 @@ describe('etcd-quorum', () => {
     expect(etcdQuorumFindings('c1', NOW, rows, cfg)[0]!.evidence).toMatchObject({ healthyMembers: 2, unreported: ['c'] });
     const vouched = [...rows, ...member('c', 0, { reporter: 'cp-a' }), ...member('c', 1, { reporter: 'cp-b' })];
     expect(etcdQuorumFindings('c1', NOW, vouched, cfg)).toEqual([]);
+  });
+
+  it('a managed cluster is judged against its desired member count, not the names seen lately', () => {
+    // n2 was removed and the spare n4 took its place: n2's old reports are still in the window.
+    const replaced = [members(3), ...member('a', 1, { leader: 1 }), ...member('b', 1, { ts: NOW - 10 * MIN }), ...member('c', 1), ...member('d', 1)];
+    expect(etcdQuorumFindings('c1', NOW, replaced, cfg, 3)).toEqual([]);
+    // Removed, the spare not joined yet: etcd itself counts 2 of 2, the config asks for 3.
+    const between = [members(2), ...member('a', 1, { leader: 1 }), ...member('b', 1, { ts: NOW - 10 * MIN }), ...member('c', 1)];
+    const f = etcdQuorumFindings('c1', NOW, between, cfg, 3);
+    expect(f).toHaveLength(1);
+    expect(f[0]!.evidence).toMatchObject({ state: 'degraded', expectedMembers: 3, desiredMembers: 3, healthyMembers: 2, unreported: ['b'] });
+    // A learner replicates but does not vote: still degraded until it is promoted.
+    const learning = [...between, ...member('d', 1, { learner: true })];
+    expect(etcdQuorumFindings('c1', NOW, learning, cfg, 3)[0]!.evidence).toMatchObject({ healthyMembers: 2, learners: ['d'] });
   });
 
   it('no leader among healthy members', () => {

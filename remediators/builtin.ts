@@ -1,0 +1,5 @@
+// The built-in remediators. A new one is a folder beside etcd-member-replace/ and one line here.
+import type { Remediator } from './api.ts';
+import etcdMemberReplace from './etcd-member-replace/index.ts';
+
+export const BUILTIN_REMEDIATORS: readonly Remediator[] = [etcdMemberReplace] as unknown as readonly Remediator[];

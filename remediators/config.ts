@@ -1,0 +1,30 @@
+// The `remediation` config section: the policy (remediators/policy/config.ts) and, under each
+// built-in remediator's id in camelCase (etcd-member-replace -> etcdMemberReplace), that
+// remediator's own settings plus `enabled`.
+import { z } from 'zod';
+import type { Remediator } from './api.ts';
+import { BUILTIN_REMEDIATORS } from './builtin.ts';
+import { policyFields } from './policy/config.ts';
+
+/** camelCase config key of a remediator id: "etcd-member-replace" -> "etcdMemberReplace". */
+export function configKey(id: string): string {
+  return id.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function section(r: Remediator) {
+  return r.configSchema.safeExtend({ enabled: z.boolean().default(true) }).prefault({});
+}
+
+export const remediationSchema = z
+  .strictObject({
+    ...policyFields,
+    ...Object.fromEntries(BUILTIN_REMEDIATORS.map((r) => [configKey(r.id), section(r)])),
+  })
+  .prefault({});
+
+export type RemediationConfig = z.output<typeof remediationSchema>;
+
+/** One remediator's settings out of the section, `enabled` included. */
+export function remediatorConfig(cfg: RemediationConfig, r: Remediator): { enabled: boolean } & Record<string, unknown> {
+  return (cfg as Record<string, unknown>)[configKey(r.id)] as { enabled: boolean } & Record<string, unknown>;
+}

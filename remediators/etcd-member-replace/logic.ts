@@ -1,0 +1,60 @@
+// etcd-member-replace decisions, without side effects: what an incident asks for, which member is
+// really lost, which node takes its place, and the plan that is recorded, dry-run and ticketed.
+import type { EtcdInfo, MemberSummary } from '../../bootstrap/etcd/cluster-view.ts';
+import type { EtcdClusterConfig } from '../../bootstrap/etcd/config.ts';
+import type { IncidentView } from '../../core/pipeline.ts';
+
+export const ID = 'etcd-member-replace';
+export const DETECTOR = 'etcd-quorum';
+
+/** What an etcd-quorum incident reports: members lost with quorum held, quorum lost, or neither. */
+export function quorumState(inc: IncidentView): 'degraded' | 'lost' | null {
+  const state = String((inc.evidence as { state?: unknown }).state ?? inc.labels.state ?? '');
+  return state === 'degraded' || state === 'lost' ? state : null;
+}
+
+/** Members unhealthy in both live views: one that is restarting or catching up is not lost. */
+export function stillUnhealthy(first: EtcdInfo, again: EtcdInfo): MemberSummary[] {
+  const before = new Set(first.members.filter((m) => !m.healthy).map((m) => m.id));
+  return again.members.filter((m) => !m.healthy && before.has(m.id));
+}
+
+export interface ReplacementInput {
+  cluster: EtcdClusterConfig;
+  /** The live view the decision is made on. */
+  info: EtcdInfo;
+  lost: MemberSummary;
+  preferSameNode: boolean;
+  /** Whether the agent on `node` is alive now (it will run tasks sent to it). */
+  agentAlive: (node: string) => boolean;
+}
+
+export interface Replacement {
+  lost: MemberSummary;
+  /** The configured node that held the lost member, if any. */
+  lostNode: string | null;
+  /** Who takes its place: `lostNode` (after a reset), a spare, or null when none can. */
+  replacement: string | null;
+  /** The nodes that must be healthy voting members afterwards. */
+  expected: string[];
+  /** The steps, for the record, the dry run and the ticket. */
+  plan: string;
+}
+
+export function planReplacement({ cluster, info, lost, preferSameNode, agentAlive }: ReplacementInput): Replacement {
+  const lostNode = lost.node;
+  const sameNode = lostNode !== null && preferSameNode && agentAlive(lostNode);
+  const holding = new Set(info.members.map((m) => m.node));
+  const free = cluster.nodes.filter((n) => !holding.has(n.node) && agentAlive(n.node));
+  const spare = free.find((n) => n.role === 'spare') ?? free[0];
+  const replacement = sameNode ? lostNode : (spare?.node ?? null);
+  const expected = [...info.members.filter((m) => m.id !== lost.id).map((m) => m.node ?? m.name), replacement ?? '?'];
+  const plan = [
+    `replace etcd member ${lost.name || lost.id} (${lost.peerURL}) of ${cluster.cluster}: ${lost.error ?? 'unhealthy'}`,
+    `  1. etcd remove ${lostNode ?? lost.id} (through a healthy member)`,
+    replacement === lostNode ? `  2. etcd reset ${lostNode} (stop, clean its data dir)` : `  2. use spare node ${replacement ?? '(none available)'}`,
+    `  3. etcd join ${replacement ?? '?'} (learner, start, promote)`,
+    `  4. verify ${expected.length} members healthy: ${expected.join(', ')}`,
+  ].join('\n');
+  return { lost, lostNode, replacement, expected, plan };
+}

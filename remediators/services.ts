@@ -1,0 +1,12 @@
+// What the remediation stage provides: the policy every remediator acts through, the plans awaiting
+// approval, and the record of actions.
+import { serviceRef } from '../core/stage.ts';
+import type { Approvals } from './policy/approvals.ts';
+import type { RemediationPolicy } from './policy/policy.ts';
+import type { ActionRecorder } from './policy/recorder.ts';
+
+export const remediationServices = {
+  policy: serviceRef<RemediationPolicy>('remediation.policy'),
+  approvals: serviceRef<Approvals>('remediation.approvals'),
+  recorder: serviceRef<ActionRecorder>('remediation.recorder'),
+};

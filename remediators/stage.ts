@@ -1,0 +1,76 @@
+// Remediation as a stage: the policy, the plans awaiting approval, the actions record and their API,
+// and every enabled built-in remediator (remediators/builtin.ts), each hearing the events of the
+// incidents it heals.
+import type { Component } from '../core/component.ts';
+import { coreServices } from '../core/services.ts';
+import { defineStage } from '../core/stage.ts';
+import { bootstrapServices } from '../bootstrap/services.ts';
+import type { RemediatorInstance } from './api.ts';
+import { BUILTIN_REMEDIATORS } from './builtin.ts';
+import { remediationSchema, remediatorConfig } from './config.ts';
+import { incidentServices } from './incidents/services.ts';
+import { notifyServices } from './notify/services.ts';
+import { Approvals } from './policy/approvals.ts';
+import { RemediationPolicy } from './policy/policy.ts';
+import { ActionRecorder } from './policy/recorder.ts';
+import { remediationRoutes } from './policy/routes.ts';
+import { remediationServices } from './services.ts';
+
+export const remediationStage = defineStage({
+  id: 'remediation',
+  config: { section: 'remediation', schema: remediationSchema },
+  needs: {
+    store: coreServices.store,
+    logger: coreServices.logger,
+    auth: coreServices.operatorAuth,
+    audit: coreServices.audit,
+    incidents: incidentServices.manager,
+    notifier: notifyServices.notifier,
+    tasks: bootstrapServices.taskQueue,
+    etcd: bootstrapServices.etcdEngine,
+  },
+  provides: remediationServices,
+  async create({ config, deps }) {
+    const log = deps.logger.child({ component: 'remediation' });
+    const recorder = new ActionRecorder(deps.store);
+    const approvals = new Approvals(deps.store, log.child({ component: 'approvals' }));
+    const policy = new RemediationPolicy(config, recorder, deps.incidents, deps.notifier, log);
+    const running: { instance: RemediatorInstance; unsubscribe: () => void }[] = [];
+    for (const r of BUILTIN_REMEDIATORS) {
+      const { enabled, ...own } = remediatorConfig(config, r);
+      if (!enabled) continue;
+      const instance = r.create({
+        config: own,
+        policy,
+        approvals,
+        recorder,
+        incidents: deps.incidents,
+        tickets: deps.notifier,
+        tasks: deps.tasks,
+        etcd: deps.etcd,
+        store: deps.store,
+        log: log.child({ component: r.id }),
+      });
+      // Subscribed now, before any stage starts, so no incident event is missed.
+      const unsubscribe = deps.incidents.subscribe({
+        onIncidentEvent: async (e) => (r.heals.includes(e.incident.detector) ? instance.onIncidentEvent(e) : undefined),
+      });
+      running.push({ instance, unsubscribe });
+    }
+    const remediators: Component = {
+      name: 'remediators',
+      start: async () => undefined,
+      stop: async () => {
+        for (const r of running) r.unsubscribe();
+        await Promise.all(running.map((r) => r.instance.stop()));
+      },
+    };
+    // Plans are read back before the API serves them; stopping waits for approved plans that run.
+    const plans: Component = { name: 'approvals', start: () => approvals.load(), stop: () => approvals.idle() };
+    return {
+      services: { policy, approvals, recorder },
+      components: [plans, remediators],
+      routes: [remediationRoutes({ approvals, recorder, auth: deps.auth, audit: deps.audit })],
+    };
+  },
+});
