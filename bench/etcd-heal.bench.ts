@@ -59,7 +59,7 @@ async function main(): Promise<void> {
         'full health',
         async () => {
           if (h.pid(victim) === undefined) return false;
-          const info = await h.h.engine.info(h.cluster);
+          const info = await h.engine.info(h.cluster);
           return info.quorum && info.members.length === 3 && info.members.every((m) => m.healthy && !m.isLearner);
         },
         120_000,

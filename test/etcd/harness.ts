@@ -1,29 +1,32 @@
-// A management plane plus N lightweight agents (one per "node": its own 127.0.x.y address and data
-// dir) running real etcd members with TLS. Each agent long-polls for tasks and reports etcd telemetry
-// through etcd3 every `telemetryMs`. Everything listens on loopback and is stopped by `close()`.
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+// Whistle as `whistle start` builds it, from a YAML file, plus N lightweight agents (one per "node":
+// its own 127.0.x.y address and data dir) running real etcd members with TLS. Each agent long-polls
+// for tasks (the agent's real task poller and runner) and reports etcd telemetry through etcd3
+// every `telemetryMs`. The chain under test is the shipped one: the detector engine runs
+// etcd-quorum at its tick, incidents open, etcd-member-replace acts through agent tasks, tickets go
+// to a Jira stand-in. Internals are reached only through `whistle.service(ref)`. Everything listens
+// on loopback and is stopped by `close()`.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { stringify } from 'yaml';
 import { createTaskPoller } from '../../agent/tasks/poller.ts';
 import { TaskRunner } from '../../agent/tasks/runner.ts';
 import { paths, type NodeEnv } from '../../agent/tasks/node-env.ts';
-import { EtcdTelemetry } from '../../bootstrap/etcd/telemetry.ts';
-import { bootstrapExtension, type BootstrapHandles } from '../../bootstrap/extension.ts';
-import { configSchema } from '../../core/config/schema.ts';
-import type { Component } from '../../core/component.ts';
+import { loadConfig } from '../../app/config.ts';
 import { Whistle } from '../../app/whistle.ts';
-import { openStore } from '../../store/open-store.ts';
-import type { Store } from '../../store/store.ts';
-import { MinimalIncidents } from '../../remediators/policy/minimal-incidents.ts';
-import { incidentsExtension, type IncidentsExtension } from '../../remediators/extension.ts';
-import type { IncidentPort } from '../../remediators/policy/ports.ts';
-import { JiraStandin } from '../standins/jira.ts';
-import type { TicketPort } from '../../remediators/policy/ports.ts';
+import { EtcdTelemetry } from '../../bootstrap/etcd/telemetry.ts';
+import { bootstrapServices } from '../../bootstrap/services.ts';
+import type { Component } from '../../core/component.ts';
 import type { IncidentView } from '../../core/pipeline.ts';
+import { coreServices } from '../../core/services.ts';
+import { incidentServices } from '../../remediators/incidents/services.ts';
+import { remediationServices } from '../../remediators/services.ts';
+import { JiraStandin } from '../standins/jira.ts';
 
 export const OPERATOR_TOKEN = 'etcd-test-operator-token-0123456789';
 const JOIN_TOKEN = 'etcd-test-join-token-0123456789';
+const JIRA = { email: 'whistle@example.com', token: 'jira-test-token' };
 
 export interface HarnessOptions {
   cluster?: string;
@@ -34,9 +37,8 @@ export interface HarnessOptions {
   /** Configured nodes that have no agent (unreachable). */
   ghosts?: number;
   telemetryMs?: number;
+  /** The `remediation:` section, over the harness's own (a high rate limit). */
   remediation?: Record<string, unknown>;
-  /** The real incident stage (IncidentManager + notifier with a Jira stand-in); else MinimalIncidents. */
-  realIncidents?: boolean;
   snapshotIntervalS?: number;
   clientPort?: number;
   peerPort?: number;
@@ -50,30 +52,21 @@ export interface TestAgent {
   alive: boolean;
 }
 
-export class RecordingTickets implements TicketPort {
-  readonly tickets: { incident: IncidentView; plan: string }[] = [];
-  async openTicket(incident: IncidentView, plan: string): Promise<void> {
-    this.tickets.push({ incident, plan });
-  }
-}
-
 export class EtcdHarness {
   readonly dir: string;
   readonly cluster: string;
+  /** The YAML Whistle was started from. */
+  readonly configFile: string;
   agents: TestAgent[] = [];
-  app!: Whistle;
-  store!: Store;
-  minimal: MinimalIncidents | null = null;
-  incidentsExt: IncidentsExtension | null = null;
-  jira: JiraStandin | null = null;
-  h!: BootstrapHandles;
+  whistle!: Whistle;
+  readonly jira = new JiraStandin(JIRA.email, JIRA.token);
   url = '';
-  readonly tickets = new RecordingTickets();
   readonly log = pino({ level: process.env.WHISTLE_TEST_LOG ?? 'silent' });
 
   constructor(readonly opts: HarnessOptions) {
     this.dir = mkdtempSync(join(tmpdir(), 'whistle-etcd-'));
     this.cluster = opts.cluster ?? 'etcd-test';
+    this.configFile = join(this.dir, 'whistle.yaml');
   }
 
   address(i: number): string {
@@ -84,65 +77,83 @@ export class EtcdHarness {
     return `n${i + 1}`;
   }
 
-  async start(): Promise<void> {
-    const total = this.opts.members + (this.opts.spares ?? 0);
-    const real = this.opts.realIncidents ?? true;
-    if (real) {
-      this.jira = new JiraStandin('whistle@example.com', 'jira-test-token');
-      await this.jira.start();
-      this.incidentsExt = incidentsExtension();
-    } else this.minimal = new MinimalIncidents(3_000);
-    const config = configSchema.parse({
+  /** The configuration, as an operator would write it for this machine. */
+  private yaml(): string {
+    const total = this.opts.members + (this.opts.spares ?? 0) + (this.opts.ghosts ?? 0);
+    const config = {
       dataDir: this.dir,
       server: { host: '127.0.0.1', port: 0, operatorTokens: [{ name: 'tester', token: OPERATOR_TOKEN }] },
-      store: { kind: 'chdb', path: join(this.dir, 'chdb') },
-      writer: { flushIntervalMs: 100, spoolDir: join(this.dir, 'spool') },
+      writer: { flushIntervalMs: 100 },
       clusters: [{ name: this.cluster, joinToken: JOIN_TOKEN }],
       agent: { enabled: false },
+      // Healing wants detection within about a second: a short tick, and a member whose reports
+      // stopped 5 s ago is no longer current. The other detectors have nothing to read here and
+      // would only compete for the two cores with 100 ms etcd heartbeats.
+      detectors: {
+        tickMs: 500,
+        etcdQuorum: { freshMs: 5_000 },
+        agentSilent: { enabled: false },
+        kubeletDown: { enabled: false },
+        nodeNotReady: { enabled: false },
+        lowDisk: { enabled: false },
+        podRestartStorm: { enabled: false },
+        dnsAddonFailure: { enabled: false },
+        certExpiry: { enabled: false },
+      },
       incidents: { resolveWindowMs: 3_000, minOpenMs: 0, reopenWindowMs: 10_000, refreshMs: 1_000 },
-      notifications: this.jira
-        ? { groupWaitMs: 0, tickMs: 200, retry: { initialMs: 100, maxMs: 1_000 }, channels: [{ type: 'jira', id: 'jira', url: this.jira.url, email: 'whistle@example.com', apiToken: 'jira-test-token', project: 'OPS' }] }
-        : {},
+      notifications: {
+        groupWaitMs: 0,
+        tickMs: 200,
+        retry: { initialMs: 100, maxMs: 1_000 },
+        channels: [{ type: 'jira', id: 'jira', url: this.jira.url, email: JIRA.email, apiToken: JIRA.token, project: 'OPS' }],
+      },
       remediation: { rateLimit: { maxActions: 100, windowS: 600 }, ...(this.opts.remediation ?? {}) },
       etcd: {
-        pkiDir: join(this.dir, 'pki'),
         taskTimeoutMs: 30_000,
         agentGoneMs: 5_000,
         verifyTimeoutMs: 45_000,
-        detector: { enabled: true, intervalMs: 500, staleAfterMs: 5_000 },
         clusters: [
           {
             cluster: this.cluster,
             clientPort: this.opts.clientPort ?? 2379,
             peerPort: this.opts.peerPort ?? 2380,
             snapshots: { intervalS: this.opts.snapshotIntervalS ?? 0, retain: 3 },
-            nodes: Array.from({ length: total + (this.opts.ghosts ?? 0) }, (_, i) => ({ node: this.nodeName(i), address: this.address(i), role: i < this.opts.members ? 'member' : 'spare' })),
+            nodes: Array.from({ length: total }, (_, i) => ({ node: this.nodeName(i), address: this.address(i), role: i < this.opts.members ? 'member' : 'spare' })),
           },
         ],
       },
-    });
-    this.store = await openStore(config.store);
-    this.app = await Whistle.create(config, {
-      logger: this.log,
-      store: this.store,
-      extensions: [
-        ...(this.incidentsExt ? [this.incidentsExt] : []),
-        bootstrapExtension({
-          incidents: () => this.incidentsExt?.current?.manager ?? this.minimal!,
-          sink: () => this.incidentsExt?.current?.manager ?? this.minimal!,
-          // Tickets go to the notifier's ticket channel (the Jira stand-in) and are recorded here too.
-          tickets: () => ({
-            openTicket: async (incident, plan) => {
-              await this.tickets.openTicket(incident, plan);
-              await this.incidentsExt?.current?.notifier.openTicket(incident, plan);
-            },
-          }),
-          onReady: (h) => (this.h = h),
-        }),
-      ],
-    });
-    this.url = await this.app.start();
+    };
+    return stringify(config);
+  }
+
+  async start(): Promise<void> {
+    await this.jira.start();
+    writeFileSync(this.configFile, this.yaml());
+    // No environment overrides: the file alone says how this Whistle runs.
+    this.whistle = await Whistle.create(loadConfig(this.configFile, {}), { logger: this.log });
+    this.url = await this.whistle.start();
+    const total = this.opts.members + (this.opts.spares ?? 0);
     for (let i = 0; i < total; i++) this.agents.push(await this.startAgent(i));
+  }
+
+  get store() {
+    return this.whistle.service(coreServices.store);
+  }
+
+  get engine() {
+    return this.whistle.service(bootstrapServices.etcdEngine);
+  }
+
+  get recorder() {
+    return this.whistle.service(remediationServices.recorder);
+  }
+
+  get approvals() {
+    return this.whistle.service(remediationServices.approvals);
+  }
+
+  get incidents() {
+    return this.whistle.service(incidentServices.manager);
   }
 
   async api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -200,17 +211,12 @@ export class EtcdHarness {
     }, c.telemetryMs ?? 1_000);
   }
 
-  get incidents(): IncidentPort {
-    return this.incidentsExt?.current?.manager ?? this.minimal!;
-  }
-
   async incidentList(detector = 'etcd-quorum'): Promise<IncidentView[]> {
-    if (this.minimal) return this.minimal.list({ detector });
-    return this.incidentsExt!.current!.manager.list({ detector });
+    return this.incidents.list({ detector });
   }
 
   incident(id: string): IncidentView | undefined {
-    return this.incidents.get?.(id);
+    return this.incidents.get(id);
   }
 
   /** The etcd pid on node i, if running. */
@@ -273,10 +279,8 @@ export class EtcdHarness {
       const pid = this.pid(i);
       if (pid) process.kill(pid, 'SIGKILL');
     }
-    await this.app?.stop().catch(() => undefined);
-    await this.minimal?.idle().catch(() => undefined);
-    await this.jira?.stop().catch(() => undefined);
-    await this.store?.close().catch(() => undefined);
+    await this.whistle?.stop().catch(() => undefined);
+    await this.jira.stop().catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }

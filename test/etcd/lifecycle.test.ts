@@ -53,7 +53,7 @@ describe('etcd engine operations', () => {
     expect(back.body.changed).toBe(true);
     expect(await names()).toEqual(['n1', 'n2', 'n3']);
 
-    const actions = await h.h.recorder.list({ cluster: h.cluster });
+    const actions = await h.recorder.list({ cluster: h.cluster });
     const remove = actions.filter((a) => a.kind === 'etcd.remove' && a.subject === 'n3');
     expect(remove.map((a) => a.state).sort()).toEqual(['started', 'succeeded']);
     const before = remove.find((a) => a.state === 'started')!.detail.before as EtcdInfo;

@@ -4,12 +4,12 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { IncidentView } from '../../core/pipeline.ts';
-import { remediationSchema } from '../../remediators/policy/config.ts';
-import { MinimalIncidents } from '../../remediators/policy/minimal-incidents.ts';
+import type { IncidentState } from '../../core/types.ts';
+import { policySchema } from '../../remediators/policy/config.ts';
 import { RemediationPolicy, type RemediationRequest } from '../../remediators/policy/policy.ts';
+import type { IncidentPort, TicketPort } from '../../remediators/policy/ports.ts';
 import { ActionRecorder } from '../../remediators/policy/recorder.ts';
 import type { Store } from '../../store/store.ts';
-import { RecordingTickets } from './harness.ts';
 
 function memoryStore(): Store & { rows: Record<string, unknown>[] } {
   const rows: Record<string, unknown>[] = [];
@@ -26,21 +26,37 @@ function memoryStore(): Store & { rows: Record<string, unknown>[] } {
   };
 }
 
+/** The incident stage as the policy sees it, holding one open incident. */
+class OneIncident implements IncidentPort {
+  readonly incident: IncidentView = { id: 'inc-1', fingerprint: 'fp', cluster: 'c1', detector: 'etcd-quorum', subject: 'quorum', severity: 'warning', state: 'open', summary: 's', openedAt: 0, updatedAt: 0, labels: {}, evidence: {} };
+  readonly history: string[] = [];
+  async transition(_id: string, state: IncidentState): Promise<void> {
+    this.incident.state = state;
+  }
+  async appendHistory(_id: string, e: { kind: string; message: string }): Promise<void> {
+    this.history.push(`${e.kind}: ${e.message}`);
+  }
+  isSuppressed(): boolean {
+    return false;
+  }
+}
+
+class RecordingTickets implements TicketPort {
+  readonly tickets: { incident: IncidentView; plan: string }[] = [];
+  async openTicket(incident: IncidentView, plan: string): Promise<void> {
+    this.tickets.push({ incident, plan });
+  }
+}
+
 async function setup(cfg: Record<string, unknown> = {}) {
   const store = memoryStore();
-  const incidents = new MinimalIncidents();
+  const incidents = new OneIncident();
   const tickets = new RecordingTickets();
-  const policy = new RemediationPolicy(remediationSchema.parse(cfg), new ActionRecorder(store), incidents, tickets, pino({ level: 'silent' }));
-  await incidents.report({
-    cluster: 'c1',
-    detector: 'etcd-quorum',
-    ts: Date.now(),
-    findings: [{ detector: 'etcd-quorum', cluster: 'c1', subject: 'quorum', severity: 'warning', summary: 's', evidence: {}, labels: {}, fingerprint: 'fp', ts: Date.now() }],
-  });
-  const incident = incidents.list()[0]!;
+  const policy = new RemediationPolicy(policySchema.parse(cfg), new ActionRecorder(store), incidents, tickets, pino({ level: 'silent' }));
+  const incident = incidents.incident;
   let acted = 0;
   const req = (over: Partial<RemediationRequest> = {}): RemediationRequest => ({
-    incident: incident as IncidentView,
+    incident,
     target: 'etcd/c1',
     kind: 'etcd.member-replace',
     unhealthy: 1,
@@ -94,7 +110,7 @@ describe('remediation policy', () => {
   it('escalates to a ticket when the action fails or does not fix it', async () => {
     const t = await setup();
     expect(await t.policy.remediate(t.req({ act: async () => Promise.reject(new Error('boom')) }))).toBe('failed');
-    expect(t.incidents.get(t.incident.id)!.state).toBe('escalated');
+    expect(t.incident.state).toBe('escalated');
     expect(t.tickets.tickets[0]!.plan).toContain('the action failed: boom');
     const u = await setup();
     expect(await u.policy.remediate(u.req({ verify: async () => false }))).toBe('not_fixed');

@@ -41,7 +41,7 @@ describe('etcd: node lost, spare joins; CLI', () => {
     const snap = await cli(etcdCommand, ['snapshot', h.cluster]);
     expect(snap).toContain('done: snapshot etcd-test');
     expect(await cli(approveCommand, [])).toBe('no plans awaiting approval');
-    const after = await h.h.engine.info(h.cluster);
+    const after = await h.engine.info(h.cluster);
     expect(after.members.map((m) => m.name).sort()).toEqual(['n1', 'n2', 'n3']);
   });
 
@@ -53,7 +53,7 @@ describe('etcd: node lost, spare joins; CLI', () => {
     const healed = await eventually(
       'n1, n3 and the spare n4 healthy',
       async () => {
-        const info = await h.h.engine.info(h.cluster);
+        const info = await h.engine.info(h.cluster);
         const names = info.members.map((m) => m.name).sort().join(',');
         return info.quorum && names === 'n1,n3,n4' && info.members.every((m) => m.healthy && !m.isLearner) ? info : null;
       },
@@ -66,7 +66,7 @@ describe('etcd: node lost, spare joins; CLI', () => {
     n4.close();
     client.close();
     const actions = await eventually('the replacement recorded', async () => {
-      const list = await h.h.recorder.list({ cluster: h.cluster });
+      const list = await h.recorder.list({ cluster: h.cluster });
       return list.some((a) => a.kind === 'etcd.member-replace' && a.state === 'succeeded') ? list : null;
     }, 30_000);
     // The dead node was removed, never reset (its agent is gone): the spare joined instead.
