@@ -3,10 +3,14 @@
 // forwards GETs of an allow-list of resources to that cluster's API with Whistle's own credentials.
 // Requires an operator token; every request, answered or refused, is handed to `audit`.
 // Refusals: 401 no/unknown token, 404 unknown cluster, 405 anything but GET, 403 secrets or a
-// resource not on the allow-list, 400 an unsupported query parameter; all as JSON {error, code}.
+// resource not on the allow-list, 400 an unsupported query parameter, 502 the cluster's API
+// unreachable; thrown as registry errors and answered by the shared error handler (docs/errors.md).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerConfig } from '../../core/config/schema.ts';
+import { ClusterUnreachableError, ForbiddenError, InputError, MethodNotAllowedError, NotFoundError } from '../../core/errors.ts';
+import { classify, errorHandler } from '../../core/http/http-errors.ts';
+import { operatorFor } from '../../core/http/operator-auth.ts';
 import type { KubeApi } from '../kube/api-client.ts';
-import { bearer, tokensEqual } from '../tokens.ts';
 
 export interface KubeProxyAuditRecord {
   ts: number;
@@ -24,7 +28,7 @@ export interface KubeProxyAuditRecord {
 export interface KubeProxyOptions {
   /** Cluster name -> API client (see KubeApi.fromKubeConfig). */
   clusters: ReadonlyMap<string, KubeApi> | Readonly<Record<string, KubeApi>>;
-  operatorTokens: readonly { name: string; token: string }[];
+  operatorTokens: ServerConfig['operatorTokens'];
   audit: (record: KubeProxyAuditRecord) => void | Promise<void>;
   /** Override the default allow-list: "<group>/<resource>" with "" for the core group. */
   allow?: readonly string[];
@@ -125,6 +129,8 @@ function lookup(clusters: KubeProxyOptions['clusters'], name: string): KubeApi |
 
 export const kubeProxyRoutes: FastifyPluginAsync<KubeProxyOptions> = async (app, opts) => {
   const allow = new Set(opts.allow ?? DEFAULT_ALLOWED_RESOURCES);
+  // The same replies as every other route, also when the proxy is mounted on its own.
+  app.setErrorHandler(errorHandler());
   // Bodies are never forwarded: read and drop whatever a write carries (malformed or empty JSON
   // included), so every write gets the same 405 instead of a parser's 400/415.
   app.removeAllContentTypeParsers();
@@ -140,42 +146,41 @@ export const kubeProxyRoutes: FastifyPluginAsync<KubeProxyOptions> = async (app,
       void Promise.resolve(
         opts.audit({ ts: started, actor, cluster: req.params.cluster, method: req.method, path, query: rawQuery, status, refused, durationMs: Date.now() - started }),
       ).catch((err: Error) => req.log.error({ err: err.message }, 'kube proxy: audit record failed'));
-    const refuse = (status: number, code: string, error: string) => {
-      audit(status, error);
-      return reply.code(status).type('application/json').send({ error, code });
+
+    const openUpstream = async () => {
+      actor = operatorFor(req, opts);
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        throw new MethodNotAllowedError(`the Kubernetes proxy is read-only: ${req.method} is not allowed`, ['GET', 'HEAD']);
+      }
+      const api = lookup(opts.clusters, req.params.cluster);
+      if (!api) throw new NotFoundError(`unknown cluster "${req.params.cluster}"`);
+
+      const parsed = parseApiPath(req.params['*']);
+      if (!parsed.ok) throw parsed.status === 403 ? new ForbiddenError(parsed.error) : new InputError(parsed.error);
+      if (!parsed.discovery && !allow.has(parsed.resource)) {
+        throw new ForbiddenError(`resource "${parsed.resource}" is not on the proxy's allow-list`);
+      }
+      const query = new URLSearchParams(rawQuery);
+      for (const key of query.keys()) {
+        if (!ALLOWED_QUERY.has(key)) throw new InputError(`query parameter "${key}" is not supported by the proxy`);
+      }
+      try {
+        return await api.open('GET', `${path}${rawQuery ? `?${query}` : ''}`, {
+          accept: req.headers.accept?.includes('application/json') || !req.headers.accept ? 'application/json' : String(req.headers.accept),
+          timeoutMs: 30_000,
+        });
+      } catch (err) {
+        throw new ClusterUnreachableError(`cluster "${req.params.cluster}" API unreachable: ${(err as Error).message}`, { cause: err });
+      }
     };
-
-    const token = bearer(req.headers.authorization);
-    if (!token) return refuse(401, 'WHISTLE_UNAUTHORIZED', 'missing operator token (Authorization: Bearer <token>)');
-    const match = opts.operatorTokens.find((t) => tokensEqual(t.token, token));
-    if (!match) return refuse(401, 'WHISTLE_UNAUTHORIZED', 'unknown operator token');
-    actor = match.name;
-
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      void reply.header('allow', 'GET, HEAD');
-      return refuse(405, 'WHISTLE_METHOD_NOT_ALLOWED', `the Kubernetes proxy is read-only: ${req.method} is not allowed`);
-    }
-    const api = lookup(opts.clusters, req.params.cluster);
-    if (!api) return refuse(404, 'WHISTLE_NOT_FOUND', `unknown cluster "${req.params.cluster}"`);
-
-    const parsed = parseApiPath(req.params['*']);
-    if (!parsed.ok) return refuse(parsed.status, parsed.status === 403 ? 'WHISTLE_FORBIDDEN' : 'WHISTLE_INPUT_INVALID', parsed.error);
-    if (!parsed.discovery && !allow.has(parsed.resource)) {
-      return refuse(403, 'WHISTLE_FORBIDDEN', `resource "${parsed.resource}" is not on the proxy's allow-list`);
-    }
-    const query = new URLSearchParams(rawQuery);
-    for (const key of query.keys()) {
-      if (!ALLOWED_QUERY.has(key)) return refuse(400, 'WHISTLE_INPUT_INVALID', `query parameter "${key}" is not supported by the proxy`);
-    }
 
     let upstream;
     try {
-      upstream = await api.open('GET', `${path}${rawQuery ? `?${query}` : ''}`, {
-        accept: req.headers.accept?.includes('application/json') || !req.headers.accept ? 'application/json' : String(req.headers.accept),
-        timeoutMs: 30_000,
-      });
+      upstream = await openUpstream();
     } catch (err) {
-      return refuse(502, 'WHISTLE_CLUSTER_UNREACHABLE', `cluster "${req.params.cluster}" API unreachable: ${(err as Error).message}`);
+      // Refusals are audited with the status the shared error handler will answer with.
+      audit(classify(err as Error).status, (err as Error).message);
+      throw err;
     }
     const status = upstream.statusCode ?? 502;
     audit(status, null);
