@@ -24,6 +24,7 @@ export const ERRORS = {
   WHISTLE_BODY_TOO_LARGE: { status: 413, meaning: 'the request body is over the server\'s limit (server.bodyLimitBytes)' },
   WHISTLE_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'the request body is not application/json' },
   WHISTLE_OVERLOADED: { status: 429, meaning: 'the write queue is full; retry after Retry-After seconds' },
+  WHISTLE_RATE_LIMITED: { status: 429, meaning: 'this node (or source address) sent more requests than server.rateLimit allows; retry after Retry-After seconds' },
   WHISTLE_INTERNAL: { status: 500, meaning: 'an unexpected failure inside Whistle; details are in the server log only' },
   WHISTLE_CLUSTER_UNREACHABLE: { status: 502, meaning: 'the Kubernetes API of the cluster could not be reached through the proxy' },
   WHISTLE_STORE_UNAVAILABLE: { status: 503, meaning: 'the store (chDB or ClickHouse) is closed or unreachable' },
@@ -99,6 +100,18 @@ export class OverloadedError extends WhistleError {
     readonly retryAfterSeconds: number,
   ) {
     super('WHISTLE_OVERLOADED', message);
+  }
+  override get replyHeaders(): Readonly<Record<string, string>> {
+    return { 'retry-after': String(this.retryAfterSeconds) };
+  }
+}
+/** One node or source address is over its request rate (server.rateLimit): retry after `retryAfterSeconds`. */
+export class RateLimitedError extends WhistleError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('WHISTLE_RATE_LIMITED', message);
   }
   override get replyHeaders(): Readonly<Record<string, string>> {
     return { 'retry-after': String(this.retryAfterSeconds) };

@@ -12,6 +12,7 @@ export type RejectReason =
   | 'forbidden'
   | 'pending'
   | 'overloaded'
+  | 'rate_limited'
   | 'unavailable';
 
 export interface IngestMetrics {

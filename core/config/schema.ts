@@ -5,6 +5,23 @@ import { z } from 'zod';
 /** Cluster and node names: short, and safe in file paths, URLs and label values. */
 export const clusterName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-"');
 
+/**
+ * Per-sender request limits (token buckets, ingest/rate-limit.ts), so one misbehaving agent cannot
+ * starve the others. The defaults never bite a well-behaved agent: one request per 10 s interval,
+ * and after an outage a replay of its spool as fast as the plane answers, which the burst covers.
+ */
+const rateLimitSchema = z.strictObject({
+  /** Telemetry requests per second one authenticated node may sustain. */
+  perNodeRequestsPerSecond: z.number().positive().default(20),
+  /** Requests a node may send at once above that rate (the bucket's size). */
+  burst: z.number().int().positive().default(100),
+  /**
+   * Registrations per minute from one source address (a join-token guesser, or a re-register
+   * loop), also the burst: a whole site behind one NAT address registering at boot fits under it.
+   */
+  perIpRegistrationsPerMinute: z.number().int().positive().default(600),
+});
+
 export const serverSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
@@ -17,6 +34,7 @@ export const serverSchema = z.strictObject({
   /** Samples older / further in the future than this are rejected (clock skew guard). */
   maxPastMs: z.number().int().positive().default(7 * 24 * 3600_000),
   maxFutureMs: z.number().int().positive().default(10 * 60_000),
+  rateLimit: rateLimitSchema.prefault({}),
 });
 
 export const storeSchema = z.strictObject({

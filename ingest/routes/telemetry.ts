@@ -9,6 +9,7 @@ import { bearer } from '../../core/http/tokens.ts';
 import { classify } from '../../core/http/http-errors.ts';
 import type { RejectReason } from '../metrics.ts';
 import { parseBatchTag, ResendGuard } from '../resend-guard.ts';
+import { RateLimiter } from '../rate-limit.ts';
 
 type AuthedRequest = FastifyRequest & { agentNode?: RegisteredNode };
 
@@ -27,6 +28,8 @@ export const telemetryRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async
   const { server } = ctx;
   const m = ctx.metrics;
   const resends = new ResendGuard();
+  const { perNodeRequestsPerSecond, burst } = server.rateLimit;
+  const perNode = new RateLimiter({ ratePerSecond: perNodeRequestsPerSecond, burst });
   // Refusals by fastify (too large, bad JSON, schema) never reach the handler; count them here.
   app.addHook('onError', async (_req, _reply, err) => {
     const reason = rejectReason(err);
@@ -44,6 +47,13 @@ export const telemetryRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async
         } catch (err) {
           const reason = err instanceof UnauthorizedError ? 'unauthorized' : /pending/.test((err as Error).message) ? 'pending' : 'forbidden';
           m.rejected.inc({ reason });
+          throw err;
+        }
+        // Per node, so a node stuck in a retry loop spends its own budget and no one else's.
+        try {
+          perNode.take(`${req.agentNode.cluster}/${req.agentNode.node}`, `node ${req.agentNode.cluster}/${req.agentNode.node}`);
+        } catch (err) {
+          m.rejected.inc({ reason: 'rate_limited' });
           throw err;
         }
         // A full queue refuses before the body is read and parsed: under overload, the CPU goes to
