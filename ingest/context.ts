@@ -7,6 +7,7 @@ import type { OperatorAuth } from '../core/http/operator-auth.ts';
 import type { Store } from '../store/store.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { NodeRegistry } from './node-registry.ts';
+import type { ResendGuard } from './resend-guard.ts';
 import type { TelemetrySink } from './telemetry-sink.ts';
 import type { WriterConfig } from './writer-config.ts';
 import type { BatchWriter } from './writer.ts';
@@ -21,6 +22,7 @@ export interface IngestContext {
   nodes: NodeRegistry;
   samplesWriter: BatchWriter;
   sink: TelemetrySink;
+  resendGuard: ResendGuard;
   audit: AuditLog;
   operatorAuth: OperatorAuth;
 }

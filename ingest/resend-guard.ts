@@ -2,7 +2,10 @@
 // to its first try was lost (timeout, connection cut after the server queued it). Agents name each
 // request `<epoch>:<seq>` (header x-whistle-batch), with seq increasing within an epoch; a request
 // whose seq is not above the highest accepted for that node and epoch is a resend.
-// Held in memory: a resend that crosses a management-plane restart is written again (at least once).
+// Embedded, the guard survives restarts: every accepted tag is in the write-ahead log record of its
+// batch (fsynced before the 202), and the whole map is checkpointed to a file before a log
+// segment is deleted; at start the checkpoint is read and the log's tags are applied on top.
+import { open, readFile, rename } from 'node:fs/promises';
 import { InputError } from '../core/errors.ts';
 
 const HEADER = /^([A-Za-z0-9-]{1,64}):(\d{1,15})$/;
@@ -29,6 +32,39 @@ export class ResendGuard {
   }
 
   accepted(nodeKey: string, tag: BatchTag | undefined): void {
-    if (tag) this.highest.set(nodeKey, tag);
+    if (!tag) return;
+    const h = this.highest.get(nodeKey);
+    // Recovery may apply tags out of order; a new epoch (agent restart) always replaces the old.
+    if (h && h.epoch === tag.epoch && h.seq >= tag.seq) return;
+    this.highest.set(nodeKey, tag);
+  }
+
+  /** Writes the map to `file` atomically and durably (temp file, fsync, rename). */
+  async checkpoint(file: string): Promise<void> {
+    const tmp = `${file}.tmp`;
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(JSON.stringify(Object.fromEntries(this.highest)));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  }
+
+  /** Reads a checkpoint; a missing file is an empty guard (first start). */
+  async load(file: string): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const [k, v] of Object.entries(JSON.parse(text) as Record<string, BatchTag>)) this.accepted(k, v);
+  }
+
+  get size(): number {
+    return this.highest.size;
   }
 }

@@ -27,6 +27,7 @@ export const ingestStage = defineStage({
     samplesWriter: ingestServices.samplesWriter,
     metrics: ingestServices.metrics,
     sink: ingestServices.telemetrySink,
+    resendGuard: ingestServices.resendGuard,
   },
   provides: { nodes: ingestServices.nodes },
   async create({ config, deps }) {

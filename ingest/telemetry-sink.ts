@@ -7,13 +7,14 @@ import type { BatchWriter } from './writer.ts';
 export interface TelemetrySink {
   /** Throws an OverloadedError before the body is read when the batch could not be taken. */
   checkRoom(): void;
-  publish(batch: TelemetryBatch, body: string, batchId: number): Promise<void>;
+  /** `meta` travels with the batch where the transport keeps it durably (the resend tag). */
+  publish(batch: TelemetryBatch, body: string, batchId: number, meta?: Record<string, unknown>): Promise<void>;
 }
 
-/** The embedded transport: straight into the writer's bounded queue. */
+/** The embedded transport: into the writer's write-ahead log and bounded queue. */
 export function writerSink(writer: BatchWriter): TelemetrySink {
   return {
     checkRoom: () => writer.checkRoom(),
-    publish: async (batch, body, batchId) => writer.enqueue(body, batch.samples.length, batchId),
+    publish: (batch, body, batchId, meta) => writer.accept(body, batch.samples.length, batchId, meta),
   };
 }

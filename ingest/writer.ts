@@ -3,13 +3,16 @@
 // store fails, batches go to a disk spool in order and are replayed, oldest first, before anything
 // newer is written, so nothing accepted is lost and order is kept. When memory and spool are both
 // full, `enqueue` refuses with OverloadedError (HTTP 429 + Retry-After) instead of growing.
+// With a write-ahead log (`accept`), a batch is on disk before it is acknowledged: a crash loses
+// nothing accepted, and the log's records are moved to the spool at the next start.
 import type { Logger } from 'pino';
 import { Backoff, sleep } from '../core/backoff.ts';
 import type { Component } from '../core/component.ts';
-import { OverloadedError, StoreUnavailableError } from '../core/errors.ts';
+import { OverloadedError, StoreUnavailableError, UnavailableError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { DiskSpool } from './spool.ts';
+import type { WriteAheadLog } from './wal.ts';
 
 export interface WriterOptions {
   table: string;
@@ -22,6 +25,10 @@ export interface WriterOptions {
   retryMaxMs: number;
   /** Non-connection failures of one spooled batch before it is quarantined. */
   maxBatchFailures?: number;
+  /** Makes `accept` durable; recovered at `start`. */
+  wal?: WriteAheadLog;
+  /** Receives the `meta` of every record recovered from the log, before its segments are dropped. */
+  onRecovered?: (metas: Record<string, unknown>[]) => Promise<void>;
 }
 
 const NEWLINE = Buffer.from('\n');
@@ -33,6 +40,8 @@ interface Chunk {
   /** Range of chunk ids (the rows' batch_id column) this batch holds. */
   lo: number;
   hi: number;
+  /** Write-ahead log segments holding this batch's chunks, one entry per chunk. */
+  segs: number[];
 }
 
 export class BatchWriter implements Component {
@@ -50,6 +59,8 @@ export class BatchWriter implements Component {
   /** Rows written since start; the benchmark and tests read it. */
   written = 0;
   private lastChunkId = 0;
+  /** Rows admitted by `accept` and waiting for their log append: they count against the bound. */
+  private reserved = 0;
 
   constructor(
     private readonly store: Store,
@@ -65,6 +76,7 @@ export class BatchWriter implements Component {
   async start(): Promise<void> {
     if (this.running) return;
     await this.spool.init();
+    if (this.opts.wal) await this.recover(this.opts.wal);
     this.metrics.spooledBatches.set(this.spool.length);
     if (this.spool.length > 0) this.log.info({ batches: this.spool.length }, 'replaying spooled batches from an earlier run');
     this.running = true;
@@ -80,18 +92,59 @@ export class BatchWriter implements Component {
     return this.lastChunkId;
   }
 
+  /**
+   * Batches an earlier run acknowledged but did not write go to the spool, one spool file per log
+   * record: the spool's replay checks each record's id in the store first, so a record that had
+   * landed before the crash (or was spooled and is in the log still) is not written twice.
+   */
+  private async recover(wal: WriteAheadLog): Promise<void> {
+    const { records, segments } = await wal.open();
+    for (const r of records) await this.spool.append({ body: r.body, rows: r.rows, lo: r.id, hi: r.id });
+    await this.opts.onRecovered?.(records.flatMap((r) => (r.meta ? [r.meta] : [])));
+    await wal.dropRecovered(segments);
+    if (records.length > 0) this.log.info({ batches: records.length, rows: records.reduce((n, r) => n + r.rows, 0) }, 'recovered acknowledged batches from the write-ahead log');
+  }
+
   /** Throws OverloadedError when `rows` more would not fit; ingest asks before reading a body. */
   checkRoom(rows = 1): void {
-    if (this.queuedRows + rows > this.opts.maxQueueSamples) {
+    if (this.queuedRows + this.reserved + rows > this.opts.maxQueueSamples) {
       const retryAfter = Math.max(1, Math.ceil(this.opts.flushIntervalMs / 1000) * (this.storeHealthy ? 1 : 5));
       throw new OverloadedError(`write queue full (${this.queuedRows} samples waiting); retry later`, retryAfter);
     }
   }
 
+  /**
+   * Accepts pre-encoded rows durably: resolves once they are in the write-ahead log (then queued),
+   * so the caller may acknowledge. Without a log this is `enqueue`. Throws OverloadedError when full.
+   */
+  async accept(body: string | Buffer, rows: number, chunkId: number, meta?: Record<string, unknown>): Promise<void> {
+    const wal = this.opts.wal;
+    if (!wal) return this.enqueue(body, rows, chunkId);
+    this.checkRoom(rows);
+    this.reserved += rows;
+    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    let seg: number;
+    try {
+      seg = await wal.append({ id: chunkId, rows, body: buf, meta });
+    } catch (err) {
+      // Not on disk, so not acknowledged: the sender keeps the batch and retries.
+      this.log.error({ err: (err as Error).message }, 'write-ahead log append failed');
+      throw new UnavailableError(`cannot make the batch durable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); retry later`, 5);
+    } finally {
+      this.reserved -= rows;
+    }
+    this.push({ body: buf, rows, lo: chunkId, hi: chunkId, segs: [seg] });
+  }
+
   /** Queues pre-encoded JSONEachRow rows. Throws OverloadedError when full; never blocks. */
   enqueue(body: string | Buffer, rows: number, chunkId: number): void {
     this.checkRoom(rows);
-    this.queue.push({ body: typeof body === 'string' ? Buffer.from(body) : body, rows, lo: chunkId, hi: chunkId });
+    this.push({ body: typeof body === 'string' ? Buffer.from(body) : body, rows, lo: chunkId, hi: chunkId, segs: [] });
+  }
+
+  private push(chunk: Chunk): void {
+    const rows = chunk.rows;
+    this.queue.push(chunk);
     this.queuedRows += rows;
     this.metrics.queueDepth.set(this.queuedRows);
     if (this.queuedRows >= this.opts.batchSize) this.wake?.();
@@ -112,6 +165,7 @@ export class BatchWriter implements Component {
   private take(): Chunk | null {
     if (this.queue.length === 0) return null;
     const parts: Buffer[] = [];
+    const segs: number[] = [];
     let rows = 0;
     const lo = this.queue[0]!.lo;
     let hi = lo;
@@ -119,12 +173,13 @@ export class BatchWriter implements Component {
       const c = this.queue.shift()!;
       if (parts.length > 0) parts.push(NEWLINE);
       parts.push(c.body);
+      segs.push(...c.segs);
       rows += c.rows;
       hi = c.hi;
     }
     this.queuedRows -= rows;
     this.metrics.queueDepth.set(this.queuedRows);
-    return { body: parts.length === 1 ? parts[0]! : Buffer.concat(parts), rows, lo, hi };
+    return { body: parts.length === 1 ? parts[0]! : Buffer.concat(parts), rows, lo, hi, segs };
   }
 
   private async run(): Promise<void> {
@@ -162,6 +217,7 @@ export class BatchWriter implements Component {
         await this.spool.append(batch);
         this.metrics.spooledBatches.set(this.spool.length);
       }
+      await this.released(batch);
     } finally {
       this.inFlight -= batch.rows;
     }
@@ -170,9 +226,19 @@ export class BatchWriter implements Component {
   private async spoolMemory(): Promise<void> {
     for (let batch = this.take(); batch; batch = this.take()) {
       await this.spool.append(batch);
+      await this.released(batch);
       if (this.spool.sizeBytes >= this.opts.maxSpoolBytes) break;
     }
     this.metrics.spooledBatches.set(this.spool.length);
+  }
+
+  /** The batch is in the store or the spool: its log records are no longer needed. */
+  private async released(batch: Chunk): Promise<void> {
+    const wal = this.opts.wal;
+    if (!wal) return;
+    const bySeg = new Map<number, number>();
+    for (const s of batch.segs) bySeg.set(s, (bySeg.get(s) ?? 0) + 1);
+    for (const [seg, n] of bySeg) await wal.release(seg, n);
   }
 
   private async replayOne(): Promise<boolean> {
@@ -200,7 +266,7 @@ export class BatchWriter implements Component {
    * A batch whose insert failed may still have landed (the server died after committing, before
    * answering). Its id range tells: all rows there means done, none means insert it.
    */
-  private async alreadyWritten(batch: Chunk): Promise<boolean> {
+  private async alreadyWritten(batch: Omit<Chunk, 'segs'>): Promise<boolean> {
     try {
       const [row] = await this.store.query<{ c: string | number }>(
         `SELECT count() AS c FROM ${this.opts.table} WHERE batch_id >= {lo:UInt64} AND batch_id <= {hi:UInt64}`,
@@ -220,7 +286,7 @@ export class BatchWriter implements Component {
     }
   }
 
-  private async write(batch: Chunk): Promise<boolean> {
+  private async write(batch: Omit<Chunk, 'segs'>): Promise<boolean> {
     const end = this.metrics.flushSeconds.startTimer();
     this.inFlight += batch.rows;
     try {
@@ -251,6 +317,7 @@ export class BatchWriter implements Component {
     this.wake?.();
     await this.loop;
     if (this.queue.length > 0) await this.spoolMemory();
+    await this.opts.wal?.close();
   }
 
   /** Resolves when everything accepted so far is in the store (tests, benchmark, shutdown). */

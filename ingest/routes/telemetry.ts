@@ -8,7 +8,7 @@ import { encodeBatch, SampleRangeError, telemetrySchema, type TelemetryBatch } f
 import { bearer } from '../../core/http/tokens.ts';
 import { classify } from '../../core/http/http-errors.ts';
 import type { RejectReason } from '../metrics.ts';
-import { parseBatchTag, ResendGuard } from '../resend-guard.ts';
+import { parseBatchTag } from '../resend-guard.ts';
 import { RateLimiter } from '../rate-limit.ts';
 
 type AuthedRequest = FastifyRequest & { agentNode?: RegisteredNode };
@@ -27,7 +27,7 @@ function rejectReason(err: Error): RejectReason | null {
 export const telemetryRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async (app, { ctx }) => {
   const { server } = ctx;
   const m = ctx.metrics;
-  const resends = new ResendGuard();
+  const resends = ctx.resendGuard;
   const { perNodeRequestsPerSecond, burst } = server.rateLimit;
   const perNode = new RateLimiter({ ratePerSecond: perNodeRequestsPerSecond, burst });
   // Refusals by fastify (too large, bad JSON, schema) never reach the handler; count them here.
@@ -96,7 +96,7 @@ export const telemetryRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async
       if (batch.samples.length > 0) {
         try {
           // Scaled out, the sink is the Kafka topic and the answer waits for the broker's ack.
-          await ctx.sink.publish(batch, body, batchId);
+          await ctx.sink.publish(batch, body, batchId, tag ? { node: nodeKey, epoch: tag.epoch, seq: tag.seq } : undefined);
         } catch (err) {
           if (err instanceof OverloadedError) m.rejected.inc({ reason: 'overloaded' }, batch.samples.length);
           if (err instanceof UnavailableError) m.rejected.inc({ reason: 'unavailable' }, batch.samples.length);
