@@ -90,7 +90,7 @@ const agents = NODES.map((n) => new Agent(n));
 const quiet = new Agent('quiet');
 let recoveredLine = '';
 let stored = { rows: 0, distinct: 0 };
-let resends: Outcome[] = [];
+const resends: Outcome[] = [];
 
 beforeAll(async () => {
   await plane.start();
