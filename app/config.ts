@@ -40,6 +40,7 @@ export type WhistleConfig = BaseConfig & { agent: z.infer<typeof agentSchema> } 
 /** Path settings placed under `dataDir` unless the file gives them. */
 const dataPaths: DataPath[] = [
   { section: 'store', key: 'path', under: 'chdb' },
+  { section: 'server', key: 'fleetCaDir', under: 'fleet-ca' },
   { section: 'writer', key: 'spoolDir', under: 'spool' },
   { section: 'agent', key: 'stateDir', under: 'agent' },
   { section: 'etcd', key: 'pkiDir', under: 'etcd-pki' },

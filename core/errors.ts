@@ -17,6 +17,7 @@ export const ERRORS = {
   WHISTLE_BAD_REQUEST: { status: 400, meaning: 'the HTTP layer refused the request before any Whistle code ran (bad URL, parameter too long...)' },
   WHISTLE_CONFIG_INVALID: { status: 400, meaning: 'the configuration is invalid; every bad field is listed' },
   WHISTLE_UNAUTHORIZED: { status: 401, meaning: 'no token, or a token (node, operator or join) that Whistle does not know' },
+  WHISTLE_CLIENT_CERT_REFUSED: { status: 401, meaning: 'the TLS client certificate presented is expired, not yet valid, or not issued by the fleet CA' },
   WHISTLE_FORBIDDEN: { status: 403, meaning: 'the token is known but may not do this (pending or revoked node, secrets, off the allow-list)' },
   WHISTLE_NOT_FOUND: { status: 404, meaning: 'no such route, node, cluster, incident, silence, window or plan' },
   WHISTLE_METHOD_NOT_ALLOWED: { status: 405, meaning: 'the route is read-only; the Allow header lists the methods it takes' },

@@ -7,6 +7,16 @@ import { importPrivateKeyPem, newKeyPair, privateKeyPem, serial, SIGN_ALG, x509 
 
 export type CertRole = 'server' | 'peer' | 'client';
 
+export interface CertOptions {
+  commonName: string;
+  /** Subject OU: node certificates carry their cluster here, so CN + OU name the node. */
+  unit?: string;
+  role: CertRole;
+  ips?: string[];
+  dnsNames?: string[];
+  days?: number;
+}
+
 export interface CaFiles {
   certPem: string;
   keyPem: string;
@@ -56,9 +66,19 @@ export class CertificateAuthority {
    * Signs a certificate for the public key in `csrPem`. The names come from the caller (the plane's
    * own view of the node), never from the CSR: a node cannot ask for someone else's address.
    */
-  async sign(csrPem: string, opts: { commonName: string; role: CertRole; ips?: string[]; dnsNames?: string[]; days?: number }): Promise<string> {
+  async sign(csrPem: string, opts: CertOptions): Promise<string> {
     const csr = new x509.Pkcs10CertificateRequest(csrPem);
     if (!(await csr.verify())) throw new Error('CSR signature does not verify');
+    return this.issueFor(csr.publicKey, opts);
+  }
+
+  /** A key made here and a certificate for it: for the plane's own serving certificate, whose key never leaves this process. */
+  async issueWithKey(opts: CertOptions): Promise<{ certPem: string; keyPem: string }> {
+    const keys = await newKeyPair();
+    return { certPem: await this.issueFor(keys.publicKey, opts), keyPem: await privateKeyPem(keys.privateKey) };
+  }
+
+  private async issueFor(publicKey: x509.PublicKey | CryptoKey, opts: CertOptions): Promise<string> {
     const now = Date.now();
     const usages =
       opts.role === 'client'
@@ -74,12 +94,12 @@ export class CertificateAuthority {
     ];
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: serial(),
-      subject: `CN=${opts.commonName}, O=Whistle`,
+      subject: `CN=${opts.commonName}${opts.unit ? `, OU=${opts.unit}` : ''}, O=Whistle`,
       issuer: this.cert.subject,
       notBefore: new Date(now - 3600_000),
       notAfter: new Date(now + (opts.days ?? 365) * DAY),
       signingAlgorithm: SIGN_ALG,
-      publicKey: csr.publicKey,
+      publicKey,
       signingKey: this.key,
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),

@@ -23,3 +23,14 @@ export async function ensureKeyAndCsr(dir: string, commonName: string): Promise<
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${commonName}`, keys, signingAlgorithm: SIGN_ALG });
   return { csrPem: csr.toString('pem'), created };
 }
+
+/** Throws, saying why, unless `pem` is a PKCS#10 request whose signature proves possession of its key. */
+export async function checkCsr(pem: string): Promise<void> {
+  let csr: x509.Pkcs10CertificateRequest;
+  try {
+    csr = new x509.Pkcs10CertificateRequest(pem);
+  } catch (err) {
+    throw new Error(`not a PEM certificate request (${(err as Error).message})`);
+  }
+  if (!(await csr.verify())) throw new Error('the request is not signed by the key it names');
+}

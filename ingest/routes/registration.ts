@@ -1,10 +1,12 @@
 // POST /v1/register: an agent presents its cluster's join token and gets a node token back. The node
-// is pending until an operator authorizes it (see routes/nodes.ts).
+// is pending until an operator authorizes it (see routes/nodes.ts). Over HTTPS an agent also sends a
+// CSR and gets its client certificate from the fleet CA (the certificate routes are served beside).
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter } from 'prom-client';
 import type { IngestContext } from '../context.ts';
 import type { RegistrationRequest } from '../node-registry.ts';
 import { RateLimiter } from '../rate-limit.ts';
+import { checkNodeCsr, csrRule, issueNodeCertificate, nodeCertificateRoutes } from './node-certificates.ts';
 
 const nameRule = { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' } as const;
 
@@ -18,7 +20,7 @@ export const registrationRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = as
     help: 'Registrations refused because their source address was over server.rateLimit.perIpRegistrationsPerMinute',
     registers: [ctx.registry],
   });
-  app.post<{ Body: RegistrationRequest }>(
+  app.post<{ Body: RegistrationRequest & { csr?: string } }>(
     '/v1/register',
     {
       bodyLimit: 16 * 1024,
@@ -41,14 +43,19 @@ export const registrationRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = as
             joinToken: { type: 'string', minLength: 1, maxLength: 512 },
             address: { type: 'string', maxLength: 253 },
             agentVersion: { type: 'string', maxLength: 64 },
+            csr: csrRule,
           },
         },
       },
     },
     async (req, reply) => {
-      const result = await ctx.nodes.register({ ...req.body, address: req.body.address ?? req.ip });
+      const { csr, ...registration } = req.body;
+      if (csr && ctx.server.tls.enabled) await checkNodeCsr(csr);
+      const result = await ctx.nodes.register({ ...registration, address: registration.address ?? req.ip });
       void ctx.audit.record({ actor: `agent:${req.body.node}`, action: 'node.register', cluster: req.body.cluster, subject: req.body.node });
-      return reply.code(202).send(result);
+      const certificate = await issueNodeCertificate(ctx.server, csr, registration);
+      return reply.code(202).send(certificate ? { ...result, certificate } : result);
     },
   );
+  await app.register(nodeCertificateRoutes, { ctx });
 };
