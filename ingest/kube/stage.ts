@@ -38,7 +38,7 @@ export const kubeStage = defineStage({
         clusters: apis,
         operatorTokens: deps.server.operatorTokens,
         audit: (r) =>
-          deps.audit.record({
+          deps.audit.append({
             actor: r.actor,
             action: `kube.proxy.${r.method.toLowerCase()}`,
             cluster: r.cluster,

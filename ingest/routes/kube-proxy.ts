@@ -7,7 +7,7 @@
 // unreachable; thrown as registry errors and answered by the shared error handler (docs/errors.md).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../../core/config/schema.ts';
-import { ClusterUnreachableError, ForbiddenError, InputError, MethodNotAllowedError, NotFoundError } from '../../core/errors.ts';
+import { ClusterUnreachableError, ForbiddenError, InputError, MethodNotAllowedError, NotFoundError, UnavailableError } from '../../core/errors.ts';
 import { classify, errorHandler } from '../../core/http/http-errors.ts';
 import { operatorFor } from '../../core/http/operator-auth.ts';
 import type { KubeApi } from '../kube/api-client.ts';
@@ -29,6 +29,7 @@ export interface KubeProxyOptions {
   /** Cluster name -> API client (see KubeApi.fromKubeConfig). */
   clusters: ReadonlyMap<string, KubeApi> | Readonly<Record<string, KubeApi>>;
   operatorTokens: ServerConfig['operatorTokens'];
+  /** Records each request; a served read waits for it, and is refused (503) when it throws. */
   audit: (record: KubeProxyAuditRecord) => void | Promise<void>;
   /** Override the default allow-list: "<group>/<resource>" with "" for the core group. */
   allow?: readonly string[];
@@ -183,7 +184,14 @@ export const kubeProxyRoutes: FastifyPluginAsync<KubeProxyOptions> = async (app,
       throw err;
     }
     const status = upstream.statusCode ?? 502;
-    audit(status, null);
+    // Fail closed: a read that cannot be recorded is not served.
+    try {
+      await opts.audit({ ts: started, actor, cluster: req.params.cluster, method: req.method, path, query: rawQuery, status, refused: null, durationMs: Date.now() - started });
+    } catch (err) {
+      upstream.destroy();
+      req.log.error({ err: (err as Error).message }, 'kube proxy: audit record failed; read not served');
+      throw new UnavailableError(`the read could not be recorded in the audit log (${(err as Error).message}); not served`, 5);
+    }
     void reply.code(status);
     const ct = upstream.headers['content-type'];
     if (ct) void reply.type(ct);
