@@ -46,13 +46,35 @@ export interface Channel {
   close?(): Promise<void>;
 }
 
+/**
+ * Why a delivery failed, from a small fixed set: the `reason` label of
+ * `whistle_notify_failures_total`, so a dashboard can tell a revoked token from an outage.
+ */
+export type FailureReason =
+  | 'auth' // credentials refused (401, invalid_auth)
+  | 'forbidden' // authenticated, but not allowed (403, missing scope)
+  | 'not_found' // wrong URL, project, channel or issue (404)
+  | 'gone' // the service removed the endpoint (410)
+  | 'rejected' // the request itself was refused (400 and other 4xx, SMTP 5xx)
+  | 'rate_limited' // 429 beyond what was waited out
+  | 'unavailable' // 5xx, SMTP 4xx: the service is there but cannot take it now
+  | 'search_lag' // a ticket may exist but is not searchable yet (see channels/jira.ts)
+  | 'tls' // the certificate did not verify, or TLS was required and not offered
+  | 'timeout'
+  | 'network'
+  | 'error'; // anything else
+
 /** An error the channel knows about (HTTP status, API error code); its message never holds secrets. */
 export class ChannelError extends Error {
   constructor(
     message: string,
-    readonly retryable = true,
+    readonly reason: FailureReason = 'error',
   ) {
     super(message);
     this.name = 'ChannelError';
   }
+}
+
+export function failureReason(err: unknown): FailureReason {
+  return err instanceof ChannelError ? err.reason : 'error';
 }

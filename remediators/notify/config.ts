@@ -44,15 +44,31 @@ const emailChannel = z.strictObject({
 const jiraChannel = z.strictObject({
   type: z.literal('jira'),
   id,
-  /** Base URL, e.g. https://example.atlassian.net */
+  /**
+   * Which Jira: `cloud` (*.atlassian.net: REST v3, enhanced JQL search, basic auth with `email` and
+   * an API token) or `datacenter` (self-hosted: REST v2, classic search, a personal access token).
+   */
+  flavor: z.enum(['cloud', 'datacenter']).default('cloud'),
+  /** Base URL, e.g. https://example.atlassian.net or https://jira.example.com (with its context path, if any). */
   url: z.string().url(),
-  email: z.string().min(3),
-  /** Never logged. */
+  /** Cloud: the Atlassian account's email, the user part of basic auth (required). */
+  email: z.string().min(3).optional(),
+  /**
+   * Data Center only: a username for basic auth with `apiToken` as its password, for servers without
+   * personal access tokens (before Jira 8.14). Absent, `apiToken` is sent as a bearer token.
+   */
+  username: z.string().min(1).optional(),
+  /** Cloud: the account's API token; Data Center: a personal access token (or the password). Never logged. */
   apiToken: z.string().min(1),
   project: z.string().min(1),
   issueType: z.string().default('Task'),
   /** Name of the workflow transition applied when the incident resolves. */
   resolveTransition: z.string().default('Done'),
+  /**
+   * How long a created issue may take to show in search (Cloud's search is eventually consistent).
+   * After a create whose answer was lost, no second ticket is created before this has passed.
+   */
+  searchLagMs: z.number().int().nonnegative().default(30_000),
   timeoutMs: z.number().int().positive().default(15_000),
 });
 
@@ -100,6 +116,12 @@ export const notificationsSchema = z
     cfg.channels.forEach((c, i) => {
       if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['channels', i, 'id'], message: `duplicate channel id "${c.id}"` });
       ids.add(c.id);
+      if (c.type === 'jira' && c.flavor === 'cloud' && !c.email)
+        ctx.addIssue({ code: 'custom', path: ['channels', i, 'email'], message: 'required for flavor cloud (basic auth is the account email and an API token)' });
+      if (c.type === 'jira' && c.flavor === 'datacenter' && c.email)
+        ctx.addIssue({ code: 'custom', path: ['channels', i, 'email'], message: 'not used by flavor datacenter (apiToken is a personal access token; for basic auth give username)' });
+      if (c.type === 'jira' && c.flavor === 'cloud' && c.username)
+        ctx.addIssue({ code: 'custom', path: ['channels', i, 'username'], message: 'not used by flavor cloud (basic auth is email and apiToken)' });
     });
     cfg.routes.forEach((r, i) =>
       r.channels.forEach((c, j) => {

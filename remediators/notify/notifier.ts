@@ -19,7 +19,7 @@ import type { IncidentEvent, IncidentListener, IncidentView } from '../../core/p
 import type { IncidentManager } from '../incidents/manager.ts';
 import type { IncidentRecord } from '../incidents/model.ts';
 import { toView } from '../incidents/model.ts';
-import type { Channel, Delivery, DeliveryKind } from './channel.ts';
+import { failureReason, type Channel, type Delivery, type DeliveryKind, type FailureReason } from './channel.ts';
 import type { NotificationsConfig } from './config.ts';
 import type { NotifyMetrics } from './metrics.ts';
 import { Outbox, type OutboxEntry } from './outbox.ts';
@@ -293,7 +293,7 @@ export class Notifier implements Component, IncidentListener {
     const channel = this.channels.get(channelId)!;
     const retry = this.opts.config.retry;
     const signal = this.abort.signal;
-    const retries = new Map<string, { attempt: number; backoff: Backoff; nextAt: number }>();
+    const retries = new Map<string, { attempt: number; backoff: Backoff; nextAt: number; reason?: FailureReason }>();
     while (!signal.aborted) {
       const now = Date.now();
       const seen = new Set<string>();
@@ -327,7 +327,8 @@ export class Notifier implements Component, IncidentListener {
         await this.delivered_(channelId, entry, r.attempt, result.ref);
       } catch (err) {
         r.nextAt = Date.now() + r.backoff.next();
-        await this.failed(channelId, entry, r.attempt, err);
+        await this.failed(channelId, entry, r.attempt, err, r.reason);
+        r.reason = failureReason(err);
       } finally {
         this.busy.delete(channelId);
       }
@@ -353,18 +354,21 @@ export class Notifier implements Component, IncidentListener {
     }
   }
 
-  private async failed(channelId: string, entry: OutboxEntry, attempt: number, err: unknown): Promise<void> {
+  private async failed(channelId: string, entry: OutboxEntry, attempt: number, err: unknown, previous: FailureReason | undefined): Promise<void> {
     const message = errorMessage(err);
-    this.opts.metrics.failures.inc({ channel: channelId });
-    this.opts.log.warn({ channel: channelId, incident: entry.incident.id, kind: entry.kind, attempt, err: message }, 'notification delivery failed; will retry');
+    const reason = failureReason(err);
+    this.opts.metrics.failures.inc({ channel: channelId, reason });
+    this.opts.log.warn({ channel: channelId, incident: entry.incident.id, kind: entry.kind, attempt, reason, err: message }, 'notification delivery failed; will retry');
     try {
       await this.outbox.markFailed(entry, attempt, message, Date.now());
-      // The first failure and then every tenth, so a long outage does not flood the history.
-      if (attempt === 1 || attempt % 10 === 0)
-        await this.history(entry.incident.id, 'notification_failed', `${entry.kind} notification to ${channelId} failed (attempt ${attempt}): ${message}`, {
+      // The first failure, every tenth, and whenever the cause changes (an outage that turns into
+      // a refused token), so a long outage does not flood the history but a new cause is seen.
+      if (attempt === 1 || attempt % 10 === 0 || reason !== previous)
+        await this.history(entry.incident.id, 'notification_failed', `${entry.kind} notification to ${channelId} failed (attempt ${attempt}, ${reason}): ${message}`, {
           channel: channelId,
           kind: entry.kind,
           attempt,
+          reason,
           error: message,
         });
     } catch (storeErr) {

@@ -21,7 +21,18 @@ describe('notifications config', () => {
       },
     });
     expect(cfg.notifications.channels[0]).toMatchObject({ slackApiUrl: 'https://slack.com/api/', sdkRetries: 3 });
-    expect(cfg.notifications.channels[1]).toMatchObject({ issueType: 'Task', resolveTransition: 'Done' });
+    expect(cfg.notifications.channels[1]).toMatchObject({ flavor: 'cloud', issueType: 'Task', resolveTransition: 'Done', searchLagMs: 30_000 });
+  });
+
+  it('jira: Cloud needs the account email, Data Center takes a personal access token (or username) instead', () => {
+    const jira = (over: Record<string, unknown>) => () =>
+      parseConfig({ notifications: { channels: [{ type: 'jira', id: 'tickets', url: 'https://jira.example.com', apiToken: 't', project: 'OPS', ...over }] } });
+    expect(jira({ flavor: 'datacenter' })().notifications.channels[0]).toMatchObject({ flavor: 'datacenter' });
+    expect(jira({ flavor: 'datacenter', username: 'whistle' })).not.toThrow();
+    expect(jira({})).toThrow(/notifications\.channels\.0\.email: required for flavor cloud/);
+    expect(jira({ flavor: 'datacenter', email: 'a@b.c' })).toThrow(/notifications\.channels\.0\.email: not used by flavor datacenter/);
+    expect(jira({ email: 'a@b.c', username: 'x' })).toThrow(/notifications\.channels\.0\.username: not used by flavor cloud/);
+    expect(jira({ flavor: 'server' })).toThrow(/notifications\.channels\.0\.flavor: /);
   });
 
   it('rejects typos, unknown channels and duplicates, naming each field', () => {

@@ -48,10 +48,10 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
   throw new Error(`timed out waiting for: ${what}`);
 }
 
+/** The sum over every series whose labels include `labels` (e.g. failures of a channel, any reason). */
 export async function metricValue(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
   const m = await registry.getSingleMetric(name)?.get();
-  const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
-  return v?.value ?? 0;
+  return (m?.values ?? []).filter((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val)).reduce((sum, x) => sum + x.value, 0);
 }
 
 /**

@@ -5,7 +5,7 @@
 import { LogLevel, WebClient, WebClientEvent, type ChatUpdateArguments, type Logger as SlackLogger, type RetryOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
 import type { IncidentView } from '../../../core/pipeline.ts';
-import type { Channel, Delivery, DeliveryResult } from '../channel.ts';
+import type { Channel, Delivery, DeliveryResult, FailureReason } from '../channel.ts';
 import { ChannelError } from '../channel.ts';
 import type { SlackChannelConfig } from '../config.ts';
 import { evidenceLines, iso, severityTag, since, title, where } from '../format.ts';
@@ -183,9 +183,21 @@ export class SlackChannel implements Channel {
     try {
       return await fn();
     } catch (err) {
-      const e = err as { code?: string; data?: { error?: string }; message?: string };
-      const detail = e.data?.error ?? e.message ?? String(err);
-      throw new ChannelError(`slack: ${detail}`, e.data?.error !== 'invalid_auth');
+      const e = err as { code?: string; data?: { error?: string }; statusCode?: number; original?: Error; message?: string };
+      const detail = e.data?.error ?? (e.statusCode ? `HTTP ${e.statusCode}` : undefined) ?? e.original?.message ?? e.message ?? String(err);
+      throw new ChannelError(`slack: ${detail}`, slackReason(e));
     }
   }
+}
+
+const AUTH_ERRORS = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired']);
+const NOT_FOUND_ERRORS = new Set(['channel_not_found', 'not_in_channel', 'message_not_found', 'thread_not_found', 'is_archived']);
+
+function slackReason(e: { code?: string; data?: { error?: string }; statusCode?: number; original?: Error; message?: string }): FailureReason {
+  const api = e.data?.error;
+  if (api) return AUTH_ERRORS.has(api) ? 'auth' : api === 'missing_scope' ? 'forbidden' : NOT_FOUND_ERRORS.has(api) ? 'not_found' : api === 'ratelimited' ? 'rate_limited' : 'rejected';
+  if (e.statusCode) return e.statusCode === 429 ? 'rate_limited' : e.statusCode >= 500 ? 'unavailable' : 'rejected';
+  if (RATE_LIMITED.test(e.message ?? '')) return 'rate_limited';
+  const cause = `${e.original?.message ?? ''} ${e.message ?? ''}`;
+  return /timeout|timed out/i.test(cause) ? 'timeout' : /certificate|self.signed|SSL|TLS/i.test(cause) ? 'tls' : e.code === 'slack_webapi_request_error' ? 'network' : 'error';
 }
