@@ -39,7 +39,7 @@ export async function runPreflight(
         checks.push({ node: n.node, check: 'port-free', target: ports.join(','), ok: false, message: r.error ?? 'failed' });
         return;
       }
-      for (const p of (r.output.results as { port: number; free: boolean; error?: string }[]) ?? []) {
+      for (const p of r.output.results) {
         checks.push({ node: n.node, check: 'port-free', target: `${n.address}:${p.port}`, ok: p.free, message: p.free ? 'free' : (p.error ?? 'in use') });
       }
     }),
@@ -61,7 +61,7 @@ export async function runPreflight(
         checks.push({ node: from.node, check: 'reach', target: '*', ok: false, message: r.error ?? 'failed' });
         return;
       }
-      for (const x of (r.output.results as { node: string; host: string; port: number; reachable: boolean }[]) ?? []) {
+      for (const x of r.output.results) {
         checks.push({ node: from.node, check: 'reach', target: `${x.node} ${x.host}:${x.port}`, ok: x.reachable, message: x.reachable ? 'reachable' : 'unreachable' });
       }
     }),
