@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseConfig } from '../../app/config.ts';
+import { configSchema, loadConfig, parseConfig } from '../../app/config.ts';
 import { ConfigError } from '../../core/errors.ts';
 
 const run = promisify(execFile);
@@ -28,6 +28,16 @@ function problems(fn: () => unknown): string[] {
 }
 
 describe('config', () => {
+  it('every section is strict: an unknown key is an error naming section and key', () => {
+    const sections = Object.keys(configSchema.shape).filter((k) => !['dataDir', 'clusters'].includes(k));
+    expect(sections).toEqual(expect.arrayContaining(['server', 'store', 'writer', 'kafka', 'kube', 'agent', 'detectors', 'incidents', 'notifications', 'etcd', 'remediation']));
+    for (const section of sections) {
+      expect(problems(() => parseConfig({ [section]: { notASetting: 1 } })), section).toContain(`${section}: unknown key "notASetting"`);
+    }
+    expect(problems(() => parseConfig({ clusters: [{ name: 'c1', joinToken: 'x'.repeat(16), notASetting: 1 }] }))).toContain('clusters.0: unknown key "notASetting"');
+    expect(problems(() => parseConfig({ notASection: {} }))).toContain('(root): unknown key "notASection"');
+  });
+
   it('has working defaults: port 8080, embedded chDB under ./data', () => {
     const cfg = parseConfig({});
     expect(cfg.server.port).toBe(8080);
