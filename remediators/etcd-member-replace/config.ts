@@ -5,6 +5,11 @@ import { z } from 'zod';
 export const etcdMemberReplaceConfig = z.strictObject({
   /** Re-use the lost member's node (after a reset) when its agent is alive; else take a spare. */
   preferSameNode: z.boolean().default(true),
+  /**
+   * A candidate node takes the member only if its agent answers a read-only task within this long.
+   * Having polled lately is not enough: a poll that a dying agent left open still looks alive.
+   */
+  agentAnswerMs: z.number().int().positive().default(2_000),
   /** A member must still be unhealthy this long after the first live check (restarts are not losses). */
   confirmAfterMs: z.number().int().nonnegative().default(1_000),
   /** Open incidents are looked at again this often, besides their events (a reconcile loop); 0: never. */

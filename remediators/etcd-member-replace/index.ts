@@ -11,7 +11,7 @@ import type { IncidentEvent, IncidentView } from '../../core/pipeline.ts';
 import { defineRemediator, type RemediatorDeps, type RemediatorInstance } from '../api.ts';
 import type { ProposedPlan } from '../policy/approvals.ts';
 import { etcdMemberReplaceConfig, type EtcdMemberReplaceConfig } from './config.ts';
-import { DETECTOR, ID, planReplacement, quorumState, stillUnhealthy } from './logic.ts';
+import { DETECTOR, ID, quorumState, replacementCandidates, replacementPlan, stillUnhealthy } from './logic.ts';
 
 const RESTORE = 'etcd.restore';
 
@@ -89,13 +89,8 @@ class EtcdMemberReplace implements RemediatorInstance {
     this.d.log.info({ incident: inc.id, bad: bad.map((m) => m.name || m.id) }, 'live re-check');
     if (bad.length === 0) return;
     const c = etcd.cluster(inc.cluster);
-    const r = planReplacement({
-      cluster: c,
-      info: again,
-      lost: bad[0]!,
-      preferSameNode: config.preferSameNode,
-      agentAlive: (node) => etcd.reader.agentAlive(c, node),
-    });
+    const lost = bad[0]!;
+    const r = replacementPlan(c, again, lost, await this.firstAnswering(inc.cluster, replacementCandidates(c, again, lost, config.preferSameNode)));
     await policy.remediate({
       incident: inc,
       target,
@@ -105,7 +100,7 @@ class EtcdMemberReplace implements RemediatorInstance {
       plan: r.plan,
       actor: ID,
       act: async () => {
-        if (!r.replacement) throw new Error(`no replacement: the agent on ${r.lostNode ?? 'the lost node'} is gone and no spare node has a live agent`);
+        if (!r.replacement) throw new Error(`no replacement: no agent answers on ${r.lostNode ?? 'the lost node'} or on a free node`);
         if (!r.lostNode) throw new Error(`member ${r.lost.id} is on no configured node`);
         const o = { incidentId: inc.id, actor: ID };
         await etcd.remove(inc.cluster, r.lostNode, o);
@@ -119,6 +114,22 @@ class EtcdMemberReplace implements RemediatorInstance {
         return true;
       },
     });
+  }
+
+  /**
+   * The first node whose agent runs a read-only task (`etcd.process`) now. Nodes whose agent has
+   * not polled within `etcd.agentGoneMs` are skipped without asking.
+   */
+  private async firstAnswering(cluster: string, nodes: string[]): Promise<string | null> {
+    const { etcd, tasks, config } = this.d;
+    const c = etcd.cluster(cluster);
+    for (const node of nodes) {
+      if (!etcd.reader.agentAlive(c, node)) continue;
+      const r = await tasks.run(cluster, node, 'etcd.process', {}, config.agentAnswerMs);
+      if (r.ok) return node;
+      this.d.log.info({ cluster, node, err: r.error }, 'candidate node does not answer; not used for the replacement');
+    }
+    return null;
   }
 
   /** Waits (bounded) for telemetry to show every member up, then resolves the incident. */

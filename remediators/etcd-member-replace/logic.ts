@@ -19,21 +19,26 @@ export function stillUnhealthy(first: EtcdInfo, again: EtcdInfo): MemberSummary[
   return again.members.filter((m) => !m.healthy && before.has(m.id));
 }
 
-export interface ReplacementInput {
-  cluster: EtcdClusterConfig;
-  /** The live view the decision is made on. */
-  info: EtcdInfo;
-  lost: MemberSummary;
-  preferSameNode: boolean;
-  /** Whether the agent on `node` is alive now (it will run tasks sent to it). */
-  agentAlive: (node: string) => boolean;
+/**
+ * Who may take the lost member's place, best first: its own node (after a reset) when
+ * `preferSameNode`, then spare nodes, then any other configured node not holding a member.
+ * Whether a candidate's agent will really run tasks is for the caller to find out.
+ */
+export function replacementCandidates(cluster: EtcdClusterConfig, info: EtcdInfo, lost: MemberSummary, preferSameNode: boolean): string[] {
+  const holding = new Set(info.members.map((m) => m.node));
+  const free = cluster.nodes.filter((n) => !holding.has(n.node));
+  return [
+    ...(preferSameNode && lost.node !== null ? [lost.node] : []),
+    ...free.filter((n) => n.role === 'spare').map((n) => n.node),
+    ...free.filter((n) => n.role !== 'spare').map((n) => n.node),
+  ];
 }
 
 export interface Replacement {
   lost: MemberSummary;
   /** The configured node that held the lost member, if any. */
   lostNode: string | null;
-  /** Who takes its place: `lostNode` (after a reset), a spare, or null when none can. */
+  /** Who takes its place: `lostNode` (after a reset), another node, or null when none can. */
   replacement: string | null;
   /** The nodes that must be healthy voting members afterwards. */
   expected: string[];
@@ -41,13 +46,8 @@ export interface Replacement {
   plan: string;
 }
 
-export function planReplacement({ cluster, info, lost, preferSameNode, agentAlive }: ReplacementInput): Replacement {
+export function replacementPlan(cluster: EtcdClusterConfig, info: EtcdInfo, lost: MemberSummary, replacement: string | null): Replacement {
   const lostNode = lost.node;
-  const sameNode = lostNode !== null && preferSameNode && agentAlive(lostNode);
-  const holding = new Set(info.members.map((m) => m.node));
-  const free = cluster.nodes.filter((n) => !holding.has(n.node) && agentAlive(n.node));
-  const spare = free.find((n) => n.role === 'spare') ?? free[0];
-  const replacement = sameNode ? lostNode : (spare?.node ?? null);
   const expected = [...info.members.filter((m) => m.id !== lost.id).map((m) => m.node ?? m.name), replacement ?? '?'];
   const plan = [
     `replace etcd member ${lost.name || lost.id} (${lost.peerURL}) of ${cluster.cluster}: ${lost.error ?? 'unhealthy'}`,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EtcdInfo, MemberSummary } from '../../bootstrap/etcd/cluster-view.ts';
 import { etcdClusterSchema } from '../../bootstrap/etcd/config.ts';
 import type { IncidentView } from '../../core/pipeline.ts';
-import { planReplacement, quorumState, stillUnhealthy } from './logic.ts';
+import { quorumState, replacementCandidates, replacementPlan, stillUnhealthy } from './logic.ts';
 
 const cluster = etcdClusterSchema.parse({
   cluster: 'c1',
@@ -56,26 +56,24 @@ describe('etcd-member-replace logic', () => {
     expect(stillUnhealthy(info(member('n1'), member('n2'), member('n3')), again)).toEqual([]);
   });
 
-  it('re-uses the lost node when its agent is alive', () => {
+  it('candidates: the lost node first (when preferred), then spares, then other free nodes', () => {
     const live = info(member('n1'), member('n2', false), member('n3'));
-    const r = planReplacement({ cluster, info: live, lost: live.members[1]!, preferSameNode: true, agentAlive: () => true });
-    expect(r).toMatchObject({ lostNode: 'n2', replacement: 'n2', expected: ['n1', 'n3', 'n2'] });
-    expect(r.plan).toContain('2. etcd reset n2');
+    expect(replacementCandidates(cluster, live, live.members[1]!, true)).toEqual(['n2', 'n4', 'n5']);
+    expect(replacementCandidates(cluster, live, live.members[1]!, false)).toEqual(['n4', 'n5']);
+    const spareHolds = info(member('n1'), member('n2', false), member('n4'));
+    expect(replacementCandidates(cluster, spareHolds, spareHolds.members[1]!, false)).toEqual(['n5', 'n3']);
   });
 
-  it('takes a spare with a live agent when the lost node is gone (or same-node is off)', () => {
+  it('the plan resets the lost node when it takes its member back, else names the spare', () => {
     const live = info(member('n1'), member('n2', false), member('n3'));
-    const gone = planReplacement({ cluster, info: live, lost: live.members[1]!, preferSameNode: true, agentAlive: (n) => n !== 'n2' && n !== 'n4' });
-    expect(gone).toMatchObject({ replacement: 'n5', expected: ['n1', 'n3', 'n5'] });
-    expect(gone.plan).toContain('2. use spare node n5');
-    const off = planReplacement({ cluster, info: live, lost: live.members[1]!, preferSameNode: false, agentAlive: () => true });
-    expect(off.replacement).toBe('n4');
-  });
-
-  it('no live agent to take the member: no replacement, and the plan says so', () => {
-    const live = info(member('n1'), member('n2', false), member('n3'));
-    const r = planReplacement({ cluster, info: live, lost: live.members[1]!, preferSameNode: true, agentAlive: (n) => n === 'n1' || n === 'n3' });
-    expect(r.replacement).toBeNull();
-    expect(r.plan).toContain('(none available)');
+    const same = replacementPlan(cluster, live, live.members[1]!, 'n2');
+    expect(same).toMatchObject({ lostNode: 'n2', replacement: 'n2', expected: ['n1', 'n3', 'n2'] });
+    expect(same.plan).toContain('2. etcd reset n2');
+    const spare = replacementPlan(cluster, live, live.members[1]!, 'n4');
+    expect(spare).toMatchObject({ replacement: 'n4', expected: ['n1', 'n3', 'n4'] });
+    expect(spare.plan).toContain('2. use spare node n4');
+    const none = replacementPlan(cluster, live, live.members[1]!, null);
+    expect(none.replacement).toBeNull();
+    expect(none.plan).toContain('(none available)');
   });
 });

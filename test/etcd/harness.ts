@@ -59,6 +59,7 @@ export class EtcdHarness {
   readonly configFile: string;
   agents: TestAgent[] = [];
   whistle!: Whistle;
+  private readonly leftPolls = new AbortController();
   readonly jira = new JiraStandin(JIRA.email, JIRA.token);
   url = '';
   readonly log = pino({ level: process.env.WHISTLE_TEST_LOG ?? 'silent' });
@@ -255,6 +256,24 @@ export class EtcdHarness {
     this.killMember(i);
   }
 
+  /**
+   * Node i dies, but the plane keeps seeing its agent poll for tasks: what a node that died behind a
+   * half-open connection (or with a wedged task runner) looks like. Whatever it is handed is never
+   * run or answered.
+   */
+  async killNodeLeavingPoll(i: number): Promise<void> {
+    await this.killNode(i);
+    const { token } = this.agents[i]!;
+    const signal = this.leftPolls.signal;
+    void (async () => {
+      while (!signal.aborted) {
+        await fetch(`${this.url}/v1/agent/tasks?waitMs=1000`, { headers: { authorization: `Bearer ${token}` }, signal })
+          .then((r) => r.arrayBuffer())
+          .catch(() => undefined);
+      }
+    })();
+  }
+
   /** TLS files of node i's client certificate, for test clients. */
   tls(i = 0) {
     const f = paths(this.agents[i]!.env);
@@ -271,6 +290,7 @@ export class EtcdHarness {
   }
 
   async close(): Promise<void> {
+    this.leftPolls.abort();
     for (const a of this.agents) {
       if (a.telemetryTimer) clearInterval(a.telemetryTimer);
       await a.poller.stop().catch(() => undefined);
