@@ -17,6 +17,26 @@ export class KubeApiError extends Error {
   }
 }
 
+/** The API's answer to a failed request (metav1.Status), as far as callers read it. */
+export interface KubeStatus {
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { name?: string; kind?: string; causes?: { reason?: string; message?: string; field?: string }[] };
+}
+
+/** A JSON answer with its status code: the object on 2xx, the API's Status otherwise. */
+export type JsonAnswer<T> = { ok: true; status: number; value: T } | { ok: false; status: number; error: KubeStatus };
+
+function parseStatus(text: string): KubeStatus {
+  try {
+    const st = JSON.parse(text) as KubeStatus;
+    return typeof st === 'object' && st !== null ? st : {};
+  } catch {
+    return {};
+  }
+}
+
 export interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
@@ -120,18 +140,28 @@ export class KubeApi {
     });
     const text = res.body.toString('utf8');
     if (res.status < 200 || res.status >= 300) {
-      let message = text.slice(0, 500);
-      let reason = '';
-      try {
-        const st = JSON.parse(text) as { message?: string; reason?: string };
-        message = st.message ?? message;
-        reason = st.reason ?? '';
-      } catch {
-        /* not a Status object */
-      }
-      throw new KubeApiError(res.status, `${method} ${path}: ${res.status} ${message}`, reason);
+      const st = parseStatus(text);
+      throw new KubeApiError(res.status, `${method} ${path}: ${res.status} ${st.message ?? text.slice(0, 500)}`, st.reason ?? '');
     }
     return JSON.parse(text) as T;
+  }
+
+  /**
+   * JSON request that answers the status code and the API's Status instead of throwing on a non-2xx
+   * answer: for callers that act on 404, 409 or 429 themselves (evictions, conditional patches).
+   * Connection failures still throw.
+   */
+  async send<T>(method: string, path: string, body?: unknown, opts: { contentType?: string; signal?: AbortSignal } = {}): Promise<JsonAnswer<T>> {
+    const res = await this.request(method, path, {
+      body: body === undefined ? undefined : JSON.stringify(body),
+      contentType: opts.contentType,
+      signal: opts.signal,
+    });
+    const text = res.body.toString('utf8');
+    if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, value: (text ? JSON.parse(text) : undefined) as T };
+    const error = parseStatus(text);
+    if (error.message === undefined) error.message = text.slice(0, 500);
+    return { ok: false, status: res.status, error };
   }
 
   get<T>(path: string, signal?: AbortSignal): Promise<T> {
