@@ -7,6 +7,7 @@ import { planeTls } from '../bootstrap/pki/plane-tls.ts';
 import type { ServerConfig } from '../core/config/schema.ts';
 import { refuseInvalidClientCert } from '../core/http/client-cert.ts';
 import { installErrorHandler } from '../core/http/http-errors.ts';
+import { installJsonBodyParser } from '../core/http/json-body.ts';
 import { validatorCompiler } from '../core/http/validators.ts';
 import type { RoutePlugin } from '../core/stage.ts';
 
@@ -33,6 +34,7 @@ export async function buildServer(server: ServerConfig, log: Logger, routes: Rou
 
   if (tls) app.addHook('onRequest', refuseInvalidClientCert);
   app.setValidatorCompiler(validatorCompiler);
+  installJsonBodyParser(app);
   installErrorHandler(app);
   for (const plugin of routes) await app.register(plugin);
   return app;
