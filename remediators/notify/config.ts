@@ -29,10 +29,22 @@ const emailChannel = z.strictObject({
   type: z.literal('email'),
   id,
   host: z.string().min(1),
+  /** 587 is submission with STARTTLS; 465 is TLS from the start (set `secure`). */
   port: z.number().int().min(1).max(65535).default(587),
-  /** TLS from the start (port 465); otherwise STARTTLS when the server offers it. */
+  /** TLS from the connection's first byte (port 465); otherwise the session upgrades with STARTTLS. */
   secure: z.boolean().default(false),
-  requireTls: z.boolean().default(false),
+  /**
+   * Refuse to send unless the session is upgraded with STARTTLS (a server that does not offer it,
+   * or an attacker stripping the offer, gets neither the password nor the message). Turn off only
+   * for a relay on a trusted network that cannot do TLS.
+   */
+  requireTls: z.boolean().default(true),
+  /**
+   * PEM file with the CA certificate(s) that sign the server's certificate, for a private CA; it
+   * replaces the system trust store for this channel. Absent: the system's CAs. The certificate
+   * must also name `host` (DNS name or IP address).
+   */
+  caFile: z.string().min(1).optional(),
   user: z.string().optional(),
   /** Never logged. */
   password: z.string().optional(),

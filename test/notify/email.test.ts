@@ -1,9 +1,15 @@
-// Email through nodemailer against a real SMTP server on loopback (smtp-server), each received
-// message parsed with mailparser. Also: a failing channel is retried with backoff until delivered,
-// and the failures show in /metrics and in the incident's history; the password is never logged.
+// Email through nodemailer against real SMTP servers on loopback (smtp-server), each received
+// message parsed with mailparser: a plain relay (requireTls off), and STARTTLS servers with
+// certificates from a CA made in the test. The channel configured with that CA verifies and
+// delivers over TLS (the server side sees a TLS session and the AUTH inside it); without the CA,
+// with a certificate for another host, or against a server that does not offer STARTTLS, nothing
+// is sent and the incident's history names the cause. A failing channel is retried with backoff
+// until delivered; failures show in /metrics by cause; the password is never logged.
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { CertificateAuthority } from '../../bootstrap/pki/ca.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChdbStore } from '../../store/chdb-store.ts';
 import { capturedLogger, clock, finding, openStore, report, tempDir } from '../incidents/helpers.ts';
@@ -13,22 +19,33 @@ const USER = 'whistle@example.test';
 const PASSWORD = 'smtp-pa55word-never-in-logs';
 const MIN = 60_000;
 
+/** What a server received, with the session it came in (TLS or not, and the cipher). */
+interface Received {
+  mail: ParsedMail;
+  secure: boolean;
+  tls: { version?: string } | false;
+  user?: string;
+}
+
 describe('email channel', () => {
   const tmp = tempDir('email');
   const { log, lines } = capturedLogger();
   const c = clock();
-  const received: ParsedMail[] = [];
+  const plain: Received[] = [];
+  const overTls: Received[] = [];
   let rejectNext = 0;
   let authFailures = 0;
   let store: ChdbStore;
   let stack: Stack;
-  let smtp: SMTPServer;
+  const servers: SMTPServer[] = [];
+  /** What the plain relay received. */
+  const received: ParsedMail[] = [];
 
-  beforeAll(async () => {
-    smtp = new SMTPServer({
+  /** A submission server; with a certificate it offers STARTTLS and takes AUTH only inside TLS. */
+  async function smtpServer(into: Received[], tls?: { key: string; cert: string }): Promise<number> {
+    const server = new SMTPServer({
       secure: false,
-      disabledCommands: ['STARTTLS'],
-      allowInsecureAuth: true,
+      ...(tls ? { key: tls.key, cert: tls.cert } : { disabledCommands: ['STARTTLS'], allowInsecureAuth: true }),
       authMethods: ['PLAIN', 'LOGIN'],
       logger: false,
       onAuth(auth, _session, cb) {
@@ -36,8 +53,8 @@ describe('email channel', () => {
         authFailures++;
         cb(new Error('Invalid username or password'));
       },
-      onData(stream, _session, cb) {
-        if (rejectNext > 0) {
+      onData(stream, session: SMTPServerSession, cb) {
+        if (rejectNext > 0 && !tls) {
           rejectNext--;
           stream.resume();
           stream.on('end', () => cb(Object.assign(new Error('mailbox temporarily unavailable'), { responseCode: 451 })));
@@ -45,14 +62,28 @@ describe('email channel', () => {
         }
         simpleParser(stream)
           .then((mail) => {
-            received.push(mail);
+            into.push({ mail, secure: session.secure, tls: session.tlsOptions as { version?: string } | false, user: session.user });
+            if (into === plain) received.push(mail);
             cb();
           })
           .catch((err: Error) => cb(err));
       },
     });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const port = (smtp.server.address() as AddressInfo).port;
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.server.address() as AddressInfo).port;
+  }
+
+  beforeAll(async () => {
+    // A private CA, a server certificate for the address the channel dials, and one for another host.
+    const ca = await CertificateAuthority.ensure(join(tmp.dir, 'mail-ca'), 'Whistle test mail CA');
+    const caFile = join(tmp.dir, 'mail-ca', 'ca.crt');
+    const good = await ca.issueWithKey({ commonName: '127.0.0.1', role: 'server', ips: ['127.0.0.1'] });
+    const elsewhere = await ca.issueWithKey({ commonName: 'mail.elsewhere.test', role: 'server', dnsNames: ['mail.elsewhere.test'] });
+    const plainPort = await smtpServer(plain);
+    const tlsPort = await smtpServer(overTls, { key: good.keyPem, cert: good.certPem });
+    const elsewherePort = await smtpServer([], { key: elsewhere.keyPem, cert: elsewhere.certPem });
+    const mail = { host: '127.0.0.1', user: USER, password: PASSWORD, from: 'Whistle <whistle@example.test>', to: ['oncall@example.test'] };
     store = await openStore(tmp.dir);
     stack = await startStack({
       store,
@@ -62,15 +93,25 @@ describe('email channel', () => {
         groupWaitMs: 0,
         tickMs: 50,
         retry: { initialMs: 20, maxMs: 100 },
-        channels: [{ type: 'email', id: 'oncall-mail', host: '127.0.0.1', port, user: USER, password: PASSWORD, from: 'Whistle <whistle@example.test>', to: ['oncall@example.test'] }],
-        routes: [{ match: { severity: ['critical'] }, channels: ['oncall-mail'] }],
+        channels: [
+          // A relay on a trusted network that cannot do TLS: requireTls turned off.
+          { type: 'email', id: 'oncall-mail', ...mail, port: plainPort, requireTls: false },
+          { type: 'email', id: 'mail-tls', ...mail, port: tlsPort, caFile },
+          { type: 'email', id: 'mail-no-ca', ...mail, port: tlsPort },
+          { type: 'email', id: 'mail-wrong-host', ...mail, port: elsewherePort, caFile },
+          { type: 'email', id: 'mail-no-starttls', ...mail, port: plainPort },
+        ],
+        routes: [
+          { match: { severity: ['critical'], cluster: ['prod-1'] }, channels: ['oncall-mail'] },
+          ...['mail-tls', 'mail-no-ca', 'mail-wrong-host', 'mail-no-starttls'].map((id) => ({ match: { cluster: [id] }, channels: [id] })),
+        ],
       },
     });
   });
   afterAll(async () => {
     await stack?.stop();
     await store?.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     tmp.cleanup();
   });
 
@@ -122,6 +163,42 @@ describe('email channel', () => {
     expect(log.map((d) => d.status)).toEqual(['failed', 'failed', 'failed', 'delivered']);
     expect(log.at(-1)!.attempt).toBe(4);
     expect(received.filter((m) => m.subject?.includes('node-retry'))).toHaveLength(1);
+  });
+
+  it('delivers over STARTTLS to a server whose certificate verifies against caFile; AUTH inside TLS', async () => {
+    const t = c.advance(60 * MIN);
+    await stack.manager.report(report(t, [finding({ cluster: 'mail-tls', subject: 'node-tls', severity: 'critical' }, t)], 'low-disk', 'mail-tls'));
+    await eventually(() => overTls.length === 1, 'email over TLS');
+    const got = overTls[0]!;
+    expect(got.mail.subject).toBe('[Whistle] [CRITICAL] mail-tls: low-disk on node-tls: disk on node-tls is 87% full');
+    // The server side saw a session upgraded with STARTTLS and the login inside it.
+    expect(got.secure).toBe(true);
+    expect(got.tls && got.tls.version).toMatch(/^TLSv1\.[23]$/);
+    expect(got.user).toBe(USER);
+    const id = stack.manager.current().find((i) => i.cluster === 'mail-tls')!.id;
+    await eventually(async () => (await stack.manager.show(id)).history.some((h) => h.kind === 'notification'), 'delivery in history');
+    expect((await stack.manager.show(id)).history.some((h) => h.kind === 'notification_failed')).toBe(false);
+  });
+
+  const refused: { cluster: string; cause: RegExp }[] = [
+    { cluster: 'mail-no-ca', cause: /certificate did not verify: .*(self.signed|unable to (get|verify)|issuer).*set caFile to the CA that signed it/ },
+    { cluster: 'mail-wrong-host', cause: /certificate is not for 127\.0\.0\.1: .*(altnames|does not match)/ },
+    { cluster: 'mail-no-starttls', cause: /STARTTLS refused and requireTls is set/ },
+  ];
+
+  it.each(refused)('refuses to send without verified TLS ($cluster), naming the cause in the history', async ({ cluster, cause }) => {
+    const tlsBefore = overTls.length;
+    const plainBefore = plain.length;
+    const t = c.advance(60 * MIN);
+    await stack.manager.report(report(t, [finding({ cluster, subject: `node-${cluster}`, severity: 'critical' }, t)], 'low-disk', cluster));
+    const id = stack.manager.current().find((i) => i.cluster === cluster)!.id;
+    await eventually(async () => (await stack.manager.show(id)).history.some((h) => h.kind === 'notification_failed'), 'failure in history');
+    const failed = (await stack.manager.show(id)).history.find((h) => h.kind === 'notification_failed')!;
+    expect(failed.reason).toMatch(new RegExp(`opened notification to ${cluster} failed \\(attempt 1, tls\\): smtp 127\\.0\\.0\\.1:\\d+: `));
+    expect(failed.reason).toMatch(cause);
+    expect(await metricValue(stack.registry, 'whistle_notify_failures_total', { channel: cluster, reason: 'tls' })).toBeGreaterThanOrEqual(1);
+    // Nothing of this incident reached any server (other incidents' reminders may have).
+    expect([...overTls.slice(tlsBefore), ...plain.slice(plainBefore)].filter((r) => r.mail.subject?.includes(cluster))).toEqual([]);
   });
 
   it('never logs the SMTP password', () => {
