@@ -1,6 +1,8 @@
 // The node agent's section (`agent:`): what it collects and probes, where it spools, the tasks it runs.
 import { z } from 'zod';
 import { clusterName as name } from '../core/config/schema.ts';
+import { diskCleanupSchema } from './tasks/disk-cleanup-config.ts';
+import { checkServiceTimeouts, servicesSchema } from './tasks/service-restart-config.ts';
 
 const httpProbe = z.strictObject({ name, url: z.string().url(), timeoutMs: z.number().int().positive().default(2000), insecure: z.boolean().default(false) });
 const tcpProbe = z.strictObject({ name, host: z.string().min(1), port: z.number().int().min(1).max(65535), timeoutMs: z.number().int().positive().default(2000) });
@@ -64,7 +66,12 @@ export const agentSchema = z.strictObject({
       etcdClientPort: z.number().int().min(1).max(65535).default(2379),
       etcdQuotaBackendBytes: z.number().int().positive().default(2 * 1024 ** 3),
       taskTimeoutMs: z.number().int().positive().default(120_000),
+      /** `node.disk-cleanup`: the steps it may run, in order, and the only roots it may delete under. */
+      diskCleanup: diskCleanupSchema,
+      /** `node.service-restart`: the only units it restarts, each with its command and probe. */
+      services: servicesSchema,
     })
+    .superRefine((tasks, ctx) => checkServiceTimeouts(tasks.services, tasks.taskTimeoutMs, ctx))
     .prefault({}),
   probes: z
     .strictObject({

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { formatIssues } from '../../core/config/load.ts';
 import { etcdLifecycleTasks } from './contract/etcd-lifecycle.ts';
 import { etcdMemberTasks } from './contract/etcd-members.ts';
+import { nodeOpsTasks } from './contract/node-ops.ts';
 import { pkiTasks } from './contract/pki.ts';
 import { preflightTasks } from './contract/preflight.ts';
 
@@ -19,7 +20,7 @@ export interface TaskSpec {
   result: z.ZodType;
 }
 
-export const TASKS = { ...pkiTasks, ...preflightTasks, ...etcdLifecycleTasks, ...etcdMemberTasks } satisfies Record<string, TaskSpec>;
+export const TASKS = { ...pkiTasks, ...preflightTasks, ...etcdLifecycleTasks, ...etcdMemberTasks, ...nodeOpsTasks } satisfies Record<string, TaskSpec>;
 
 export type TaskKind = keyof typeof TASKS;
 /** Parameters as a caller writes them (defaults may be left out). */
