@@ -24,7 +24,8 @@ export const sampleRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async (a
             cluster: { type: 'string', maxLength: 63 },
             node: { type: 'string', minLength: 1, maxLength: 253 },
             name: { type: 'string', maxLength: 200 },
-            since: { type: 'integer', minimum: 0 },
+            // Epoch ms up to the last instant a Date can hold: beyond it the store cannot convert the value.
+            since: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000_000 },
             limit: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
           },
         },
