@@ -1,6 +1,8 @@
 // The node agent's section (`agent:`): what it collects and probes, where it spools, the tasks it runs.
 import { z } from 'zod';
+import { CA_CERT_HASH_PATTERN } from '../bootstrap/pki/ca-hash.ts';
 import { clusterName as name } from '../core/config/schema.ts';
+import { isLoopbackHost } from '../core/loopback.ts';
 import { diskCleanupSchema } from './tasks/disk-cleanup-config.ts';
 import { checkServiceTimeouts, servicesSchema } from './tasks/service-restart-config.ts';
 
@@ -19,7 +21,14 @@ const certProbe = z.strictObject({ name, path: z.string().min(1) });
 export const agentSchema = z.strictObject({
   /** `whistle start` also runs an agent for this machine. */
   enabled: z.boolean().default(true),
+  /** The management plane: https:// (with caCertHash), or http:// on loopback only. */
   server: z.string().url().default('http://127.0.0.1:8080'),
+  /**
+   * The plane's CA as `whistle join-command` prints it: sha256:<hex SHA-256 of its
+   * SubjectPublicKeyInfo> (kubeadm's discovery-token-ca-cert-hash). Over https the agent sends
+   * nothing to a plane whose CA does not have this hash, from its first request on.
+   */
+  caCertHash: z.string().trim().toLowerCase().regex(CA_CERT_HASH_PATTERN, 'must be sha256:<64 hex digits> (whistle join-command prints it)').optional(),
   cluster: name.default('local'),
   /** Defaults to the host name. */
   node: name.optional(),
@@ -81,6 +90,15 @@ export const agentSchema = z.strictObject({
       certs: z.array(certProbe).default([]),
     })
     .prefault({}),
+}).superRefine((agent, ctx) => {
+  const url = new URL(agent.server);
+  if (url.protocol === 'https:' && !agent.caCertHash) {
+    ctx.addIssue({ code: 'custom', path: ['caCertHash'], message: 'needed with an https server: the hash of the management plane\'s CA (whistle join-command prints it)' });
+  } else if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    ctx.addIssue({ code: 'custom', path: ['server'], message: `plain HTTP is only for a management plane on loopback, not ${url.host}: use https:// with agent.caCertHash` });
+  } else if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', path: ['server'], message: 'must be an http:// or https:// URL' });
+  }
 });
 
 export type AgentConfig = z.infer<typeof agentSchema>;

@@ -5,6 +5,9 @@
 //
 //   collectors ──tick──> spool (stateDir/spool) ──sender──> POST /v1/telemetry
 //                              └── rejected for good ──> stateDir/dead-letter
+//
+// Over HTTPS the sender and the task poller share one connection (plane-connection.ts): the plane's
+// CA pinned in stateDir/plane-ca.crt, this node's client certificate in stateDir/tls.
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -18,6 +21,7 @@ import { AgentTaskWorker } from './tasks/agent-task-worker.ts';
 import type { NodeEnv } from './tasks/node-env.ts';
 import type { Collector, Point, WireSample } from './collectors/types.ts';
 import { DeadLetter } from './dead-letter.ts';
+import { plainConnection, TlsPlaneConnection, type PlaneConnection } from './plane-connection.ts';
 import { AGENT_VERSION, defaultAddress, defaultNodeName } from './identity.ts';
 import { Sender } from './sender.ts';
 import { Spool } from './spool.ts';
@@ -28,6 +32,7 @@ export interface NodeAgentOptions {
   logger: Logger;
   /** Where the agent's own whistle_agent_* metrics are registered as well (e.g. the process /metrics). */
   registry?: Registry;
+  /** Replaces the transport to the plane (tests inject faults); the config's TLS settings are then not used. */
   fetch?: typeof fetch;
   /** Replaces the collectors built from the config (tests use deterministic ones). */
   collectors?: Collector[];
@@ -50,6 +55,7 @@ export class NodeAgent implements Component {
   private readonly log: Logger;
   private spool: Spool | undefined;
   private sender: Sender | undefined;
+  private connection: PlaneConnection | undefined;
   private timer: NodeJS.Timeout | undefined;
   private currentTick: Promise<void> | undefined;
   private nextAt = 0;
@@ -110,6 +116,8 @@ export class NodeAgent implements Component {
     this.spool = spool;
     this.stats.watchSpool(() => ({ bytes: spool.bytes, batches: spool.batches, samples: spool.samples, droppedSamples: spool.droppedSamples }));
     if (this.stopping) return;
+    const connection = this.connect();
+    this.connection = connection;
     this.sender = new Sender({
       server: this.cfg.server,
       cluster: this.cluster,
@@ -125,11 +133,18 @@ export class NodeAgent implements Component {
       tokens: new TokenStore(this.stateDir),
       stats: this.stats,
       logger: this.log,
-      fetch: this.opts.fetch ?? fetch,
+      connection,
     });
     await this.sender.start();
     if (this.taskEnv) {
-      this.tasks = new AgentTaskWorker({ server: this.cfg.server, env: this.taskEnv, token: () => this.nodeToken, taskTimeoutMs: this.cfg.tasks.taskTimeoutMs, logger: this.log });
+      this.tasks = new AgentTaskWorker({
+        server: this.cfg.server,
+        env: this.taskEnv,
+        token: () => this.nodeToken,
+        taskTimeoutMs: this.cfg.tasks.taskTimeoutMs,
+        logger: this.log,
+        fetch: connection.fetch,
+      });
       await this.tasks.start();
     }
     this.log.info(
@@ -152,8 +167,24 @@ export class NodeAgent implements Component {
     await this.tasks?.stop();
     await this.currentTick;
     await this.sender?.stop();
+    this.connection?.close();
     await this.spool?.flush();
     if (this.starting) this.log.info({ spooledSamples: this.spool?.samples ?? 0 }, 'node agent stopped');
+  }
+
+  private connect(): PlaneConnection {
+    if (this.opts.fetch) return plainConnection(this.opts.fetch);
+    if (new URL(this.cfg.server).protocol !== 'https:') return plainConnection(fetch);
+    if (!this.cfg.caCertHash) throw new Error(`agent.caCertHash is needed to talk to ${this.cfg.server}: whistle join-command prints it`);
+    return new TlsPlaneConnection({
+      server: this.cfg.server,
+      caCertHash: this.cfg.caCertHash,
+      stateDir: this.stateDir,
+      timeoutMs: this.cfg.requestTimeoutMs,
+      cluster: this.cluster,
+      node: this.node,
+      logger: this.log,
+    });
   }
 
   private runTick(): void {

@@ -4,16 +4,21 @@
 //   202            delivered: delete the batch, go on at once
 //   401            our token is unknown: forget it, register again (after a backoff pause, so a server
 //                  that rejects every token does not get a registration storm)
+//   401 WHISTLE_CLIENT_CERT_REFUSED   our client certificate (HTTPS) is expired or not the plane's:
+//                  keep the batch and the token, drop the certificate, ask for a new one
 //   403            node pending authorization: keep the batch, ask again later
 //   429            overloaded: wait exactly Retry-After (seconds or HTTP date), then retry
 //   400 / 413      this batch will never be accepted: if it was several spool files merged, send them
 //                  one at a time to find the bad one; a single bad file goes to dead-letter, logged as
 //                  an error, and later batches flow again
 //   other / 5xx / network error / timeout: retry with exponential backoff and jitter
+// Over HTTPS nothing at all is sent until the plane's CA matches agent.caCertHash (plane-connection.ts).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../core/log.ts';
 import { Backoff, sleep } from '../core/backoff.ts';
 import type { DeadLetter } from './dead-letter.ts';
+import type { PlaneConnection } from './plane-connection.ts';
+import { PlaneTrustError } from './plane-trust.ts';
 import type { Lease, Spool } from './spool.ts';
 import type { AgentStats } from './stats.ts';
 import type { TokenStore } from './token-store.ts';
@@ -33,7 +38,7 @@ export interface SenderOptions {
   tokens: TokenStore;
   stats: AgentStats;
   logger: Logger;
-  fetch: typeof fetch;
+  connection: PlaneConnection;
 }
 
 /** Longest Retry-After honoured; a larger value is treated as this (an hour of silence is a bug). */
@@ -52,6 +57,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 type Outcome =
   | { kind: 'delivered' }
   | { kind: 'unknown-token' }
+  | { kind: 'cert-refused'; reason: string }
   | { kind: 'pending' }
   | { kind: 'throttled'; waitMs: number | undefined }
   | { kind: 'rejected'; status: number; reason: string }
@@ -72,6 +78,8 @@ export class Sender {
   private isolateThroughSeq = 0;
   /** The last problem logged at warn level; repeats are logged at debug until it changes. */
   private lastProblem = '';
+  /** When a failed certificate request may be tried again (the token alone keeps telemetry flowing meanwhile). */
+  private certRetryAt = 0;
 
   constructor(private readonly opts: SenderOptions) {
     this.backoff = new Backoff({ initialMs: opts.retryInitialMs, maxMs: opts.retryMaxMs });
@@ -108,10 +116,15 @@ export class Sender {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
+      if (!(await this.trusted())) {
+        await this.pause(this.backoff.next());
+        continue;
+      }
       if (!this.token) {
         if (!(await this.register())) await this.pause(this.backoff.next());
         continue;
       }
+      if (this.opts.connection.certificateDue() && Date.now() >= this.certRetryAt) await this.renewCertificate();
       await this.opts.spool.waitForData(this.abort.signal);
       if (this.stopping) break;
       // Merge files into one request unless stepping through a group that was rejected as a whole.
@@ -137,6 +150,12 @@ export class Sender {
         this.problem('unknown-token', 'management plane does not know our node token: registering again');
         this.token = undefined;
         await this.opts.tokens.clear();
+        await this.pause(this.backoff.next());
+        return;
+      case 'cert-refused':
+        spool.release(lease);
+        stats.sendFailure('client_cert_refused');
+        await this.certificateRefused(outcome.reason);
         await this.pause(this.backoff.next());
         return;
       case 'pending':
@@ -192,8 +211,8 @@ export class Sender {
     );
   }
 
-  private problem(key: string, msg: string, extra: Record<string, unknown> = {}): void {
-    const level = key === this.lastProblem ? 'debug' : 'warn';
+  private problem(key: string, msg: string, extra: Record<string, unknown> = {}, severity: 'warn' | 'error' = 'warn'): void {
+    const level = key === this.lastProblem ? 'debug' : severity;
     this.lastProblem = key;
     this.opts.logger[level]({ server: this.opts.server, ...extra }, msg);
   }
@@ -212,7 +231,7 @@ export class Sender {
     let res: Response;
     let text: string;
     try {
-      res = await this.opts.fetch(this.url('v1/telemetry'), {
+      res = await this.opts.connection.fetch(this.url('v1/telemetry'), {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, 'x-whistle-batch': `${this.epoch}:${lease.lastSeq}` },
         body,
@@ -224,6 +243,8 @@ export class Sender {
       return { kind: 'failed', reason: timeout ? 'timeout' : 'unreachable', detail: describe(err) };
     }
     if (res.status >= 200 && res.status < 300) return { kind: 'delivered' };
+    const refusal = certRefusal(res.status, text);
+    if (refusal) return { kind: 'cert-refused', reason: refusal };
     if (res.status === 401) return { kind: 'unknown-token' };
     if (res.status === 403) return { kind: 'pending' };
     if (res.status === 429) return { kind: 'throttled', waitMs: parseRetryAfter(res.headers.get('retry-after')) };
@@ -241,15 +262,21 @@ export class Sender {
     let res: Response;
     let text: string;
     try {
-      res = await this.opts.fetch(this.url('v1/register'), {
+      const csr = await this.opts.connection.csr();
+      res = await this.opts.connection.fetch(this.url('v1/register'), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ cluster, node, joinToken, address: this.opts.address, agentVersion: this.opts.agentVersion }),
+        body: JSON.stringify({ cluster, node, joinToken, address: this.opts.address, agentVersion: this.opts.agentVersion, ...(csr && { csr }) }),
         signal: AbortSignal.timeout(this.opts.requestTimeoutMs),
       });
       text = await res.text();
     } catch (err) {
       this.problem('register-unreachable', 'cannot reach the management plane to register: will retry', { detail: describe(err) });
+      return false;
+    }
+    const refusal = certRefusal(res.status, text);
+    if (refusal) {
+      await this.certificateRefused(refusal);
       return false;
     }
     if (res.status === 401) {
@@ -260,7 +287,7 @@ export class Sender {
       this.problem(`register-${res.status}`, 'registration refused: will retry', { status: res.status, detail: text.slice(0, 500) });
       return false;
     }
-    let parsed: { status?: unknown; token?: unknown };
+    let parsed: { status?: unknown; token?: unknown; certificate?: unknown };
     try {
       parsed = JSON.parse(text) as typeof parsed;
     } catch {
@@ -272,8 +299,86 @@ export class Sender {
     }
     await this.opts.tokens.save(this.identity(), parsed.token);
     this.token = parsed.token;
+    if (typeof parsed.certificate === 'string') await this.acceptCertificate(parsed.certificate);
     logger.info({ cluster, node, status: parsed.status }, parsed.status === 'authorized' ? 'registered: node is authorized' : 'registered: waiting for an operator to authorize this node');
     return true;
+  }
+
+  /** Over HTTPS: the plane's CA is pinned (false, logged, while it cannot be; never anything sent to a plane that does not match). */
+  private async trusted(): Promise<boolean> {
+    try {
+      await this.opts.connection.ready();
+      return true;
+    } catch (err) {
+      if (err instanceof PlaneTrustError) this.problem('plane-untrusted', err.message, {}, 'error');
+      else this.problem('plane-ca-unreachable', "cannot fetch the management plane's CA (GET /v1/ca) to check it against agent.caCertHash: will retry", { detail: describe(err) });
+      return false;
+    }
+  }
+
+  private async acceptCertificate(pem: string): Promise<void> {
+    try {
+      await this.opts.connection.acceptCertificate(pem);
+      this.opts.logger.info({ cluster: this.opts.cluster, node: this.opts.node }, 'client certificate issued by the management plane: presenting it from now on');
+    } catch (err) {
+      this.opts.logger.error({ err: describe(err) }, 'cannot keep the client certificate the management plane issued: going on with the node token alone');
+      this.certRetryAt = Date.now() + this.opts.retryMaxMs;
+    }
+  }
+
+  private async certificateRefused(reason: string): Promise<void> {
+    this.problem('client-cert-refused', 'management plane refused our client certificate: dropping it and asking for a new one', { reason });
+    await this.opts.connection.dropCertificate();
+    this.certRetryAt = 0;
+  }
+
+  /**
+   * Asks for a (new) client certificate with the node token. Failing is not fatal, the token alone
+   * is still accepted, so it is retried only after retryMaxMs.
+   */
+  private async renewCertificate(): Promise<void> {
+    this.certRetryAt = Date.now() + this.opts.retryMaxMs;
+    let res: Response;
+    let text: string;
+    try {
+      const csr = await this.opts.connection.csr();
+      if (!csr) return;
+      res = await this.opts.connection.fetch(this.url('v1/agent/certificate'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+        body: JSON.stringify({ csr }),
+        signal: AbortSignal.timeout(this.opts.requestTimeoutMs),
+      });
+      text = await res.text();
+    } catch (err) {
+      this.opts.logger.debug({ detail: describe(err) }, 'cannot ask for a client certificate now: will retry');
+      return;
+    }
+    const refusal = certRefusal(res.status, text);
+    if (refusal) return this.certificateRefused(refusal);
+    if (res.status !== 200) {
+      // 403 while pending authorization is expected; the certificate comes once the node is authorized.
+      this.opts.logger.debug({ status: res.status, detail: text.slice(0, 300) }, 'client certificate not issued now: will retry');
+      return;
+    }
+    let certificate: unknown;
+    try {
+      certificate = (JSON.parse(text) as { certificate?: unknown }).certificate;
+    } catch {
+      certificate = undefined;
+    }
+    if (typeof certificate === 'string') await this.acceptCertificate(certificate);
+  }
+}
+
+/** The plane's reason when it refused our client certificate (a 401 with its own code), else undefined. */
+function certRefusal(status: number, text: string): string | undefined {
+  if (status !== 401) return undefined;
+  try {
+    const body = JSON.parse(text) as { code?: unknown; error?: unknown };
+    return body.code === 'WHISTLE_CLIENT_CERT_REFUSED' ? String(body.error) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

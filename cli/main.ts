@@ -5,6 +5,7 @@ import { WhistleError } from '../core/errors.ts';
 import { ApiError } from './api-client.ts';
 import { agentCommand } from './commands/agent.ts';
 import { configCommand } from './commands/config.ts';
+import { joinCommand } from './commands/join-command.ts';
 import { nodesCommand } from './commands/nodes.ts';
 import { samplesCommand } from './commands/samples.ts';
 import { startCommand } from './commands/start.ts';
@@ -16,7 +17,7 @@ export function program(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [startCommand(), agentCommand(), configCommand(), nodesCommand(), samplesCommand(), ...extraCommands()]) p.addCommand(c);
+  for (const c of [startCommand(), agentCommand(), joinCommand(), configCommand(), nodesCommand(), samplesCommand(), ...extraCommands()]) p.addCommand(c);
   return p;
 }
 

@@ -15,6 +15,8 @@ export interface AgentTaskWorkerOptions {
   logger: Logger;
   /** How often to look for a (new) token. */
   checkEveryMs?: number;
+  /** The agent's transport to the plane (pinned CA and client certificate over HTTPS); default: fetch. */
+  fetch?: typeof fetch;
 }
 
 export class AgentTaskWorker implements Component {
@@ -43,6 +45,7 @@ export class AgentTaskWorker implements Component {
           server: this.opts.server,
           token,
           runner: this.runner,
+          fetch: this.opts.fetch,
           onError: (err) => this.opts.logger.debug({ err: err.message }, 'task poll failed; retrying'),
           onResult: (task, result) => this.opts.logger.info({ task: task.kind, id: task.id, ok: result.ok, error: result.error }, 'task done'),
         });

@@ -10,6 +10,8 @@ export interface TaskPollerOptions {
   server: string;
   token: string;
   runner: Pick<TaskRunner, 'run'>;
+  /** How requests reach the plane: the agent's pinned-CA HTTPS client, or fetch (the default). */
+  fetch?: typeof fetch;
   /** How long one poll may wait on the server for work. */
   waitMs?: number;
   onError?: (err: Error) => void;
@@ -22,13 +24,14 @@ export function createTaskPoller(opts: TaskPollerOptions): Component & { readonl
   let ac: AbortController | undefined;
   let loop: Promise<void> | undefined;
   const headers = { authorization: `Bearer ${opts.token}` };
+  const send = opts.fetch ?? fetch;
 
   async function report(task: Task, result: TaskResult, signal: AbortSignal): Promise<void> {
     const backoff = new Backoff({ initialMs: 200, maxMs: 5_000 });
     // A result must not be lost: retry until the server takes it (or we are stopped).
     while (!signal.aborted) {
       try {
-        const res = await fetch(`${base}/v1/agent/tasks/${encodeURIComponent(task.id)}/result`, {
+        const res = await send(`${base}/v1/agent/tasks/${encodeURIComponent(task.id)}/result`, {
           method: 'POST',
           headers: { ...headers, 'content-type': 'application/json' },
           body: JSON.stringify(result),
@@ -47,7 +50,7 @@ export function createTaskPoller(opts: TaskPollerOptions): Component & { readonl
     const backoff = new Backoff({ initialMs: 200, maxMs: 5_000 });
     while (!signal.aborted) {
       try {
-        const res = await fetch(`${base}/v1/agent/tasks?waitMs=${waitMs}`, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(waitMs + 10_000)]) });
+        const res = await send(`${base}/v1/agent/tasks?waitMs=${waitMs}`, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(waitMs + 10_000)]) });
         if (!res.ok) throw new Error(`GET /v1/agent/tasks: ${res.status} ${await res.text()}`);
         const { tasks } = (await res.json()) as { tasks: Task[] };
         backoff.reset();

@@ -8,7 +8,8 @@ import type { Component } from '../../core/component.ts';
 import { createLogger } from '../../core/log.ts';
 import { Whistle } from '../../app/whistle.ts';
 import { ingestServices } from '../../ingest/services.ts';
-import { localSecrets } from '../local-secrets.ts';
+import { planeCaCertHash } from '../../bootstrap/pki/plane-tls.ts';
+import { localSecrets, recordCaCertHash } from '../local-secrets.ts';
 import { createNodeAgent } from '../../agent/node-agent.ts';
 
 /** Fills what the embedded defaults leave open: a local cluster and an operator token. */
@@ -39,15 +40,19 @@ export function startCommand(): Command {
       whistle.service(ingestServices.nodes).autoAuthorize = (cluster, node) =>
         opts.agent && agentCfg.enabled && cluster === agentCfg.cluster && node === agentCfg.node ? 'whistle start (local agent)' : undefined;
       const url = await whistle.start();
+      const caCertHash = await planeCaCertHash(cfg.server);
+      recordCaCertHash(cfg.dataDir, caCertHash);
       let agent: Component | undefined;
       if (opts.agent && agentCfg.enabled) {
         const addr = whistle.server.server.address();
         const port = typeof addr === 'object' && addr ? addr.port : cfg.server.port;
-        const started = createNodeAgent({ ...agentCfg, server: `http://127.0.0.1:${port}` }, { logger: log.child({ component: 'agent' }) });
+        const server = `${caCertHash ? 'https' : 'http'}://127.0.0.1:${port}`;
+        const started = createNodeAgent({ ...agentCfg, server, ...(caCertHash && { caCertHash }) }, { logger: log.child({ component: 'agent' }) });
         await started.start();
         agent = started;
       }
       console.log(`Whistle is running at ${url} (store: ${cfg.store.kind}${cfg.store.kind === 'chdb' ? ` in ${cfg.store.path}` : ''}).`);
+      if (caCertHash) console.log(`Agents pin this plane's CA with agent.caCertHash: ${caCertHash} (also in ${cfg.dataDir}/ca-cert-hash; whistle join-command prints an agent's whole section).`);
       console.log(`Try: npx whistle nodes    npx whistle samples --node ${agentCfg.node} --name node_load1`);
       let stopping = false;
       const stop = async (signal: string) => {
