@@ -24,14 +24,24 @@ export interface IncidentRoutesDeps {
 
 const timeValue = { anyOf: [{ type: 'string', minLength: 1, maxLength: 64 }, { type: 'integer', minimum: 0 }] };
 
+/** The last instant the store's DateTime64 columns hold (2299-12-31); later ones it cannot write. */
+const LAST_STORABLE_MS = Date.UTC(2299, 11, 31, 23, 59, 59, 999);
+
+/** Refuses a time the store cannot hold: 1e20, or Infinity (the integer schema passes 1e309). */
+export function checkTime(ms: number, field: string): number {
+  if (!Number.isFinite(ms) || ms < 0 || ms > LAST_STORABLE_MS) throw new InputError(`${field}: must be between 1970 and 2299 (epoch ms 0 to ${LAST_STORABLE_MS})`);
+  return ms;
+}
+
 /** Accepts epoch milliseconds or an ISO-8601 date; names the field when it is neither. */
 export function parseTime(v: string | number | undefined, field: string): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v === 'number') return v;
-  if (/^\d+$/.test(v)) return Number(v);
-  const ms = Date.parse(v);
+  if (typeof v === 'number') return checkTime(v, field);
+  if (/^\d+$/.test(v)) return checkTime(Number(v), field);
+  // A date starts with its year: Date.parse alone also takes "-1" (as the year 2001) and "1 2 3".
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
   if (Number.isNaN(ms)) throw new InputError(`${field}: not a date (use ISO 8601, e.g. 2026-01-31T18:00:00Z, or epoch milliseconds)`);
-  return ms;
+  return checkTime(ms, field);
 }
 
 const matcherSchema = {
@@ -106,7 +116,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): FastifyPluginAsync {
         const b = req.body;
         const startsAt = parseTime(b.startsAt, 'body.startsAt');
         let endsAt = parseTime(b.endsAt, 'body.endsAt');
-        if (endsAt === undefined && b.durationMs !== undefined) endsAt = (startsAt ?? Date.now()) + b.durationMs;
+        if (endsAt === undefined && b.durationMs !== undefined) endsAt = checkTime((startsAt ?? Date.now()) + b.durationMs, 'body.durationMs');
         if (endsAt === undefined) throw new InputError('body.endsAt: required (or body.durationMs)');
         const actor = actorOf(req);
         const silence = await manager.suppressions.createSilence({ matchers: b.matchers, endsAt, comment: b.comment, createdBy: actor, ...(startsAt !== undefined ? { startsAt } : {}) });
