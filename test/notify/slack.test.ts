@@ -114,6 +114,23 @@ describe('Slack channel', () => {
     await eventually(() => mine[0]!.edits === 1, 'the found message is updated');
   });
 
+  it('a lost response to a thread reply does not post it twice: the retry finds it in the thread by its key', async () => {
+    const t = c.advance(60 * MIN);
+    await stack.manager.report(report(t, [finding({ subject: 'node-reply' }, t)], 'agent-silent'));
+    const id = stack.manager.current().find((i) => i.subject === 'node-reply')!.id;
+    await eventually(() => slack.topLevel().some((m) => m.text.includes('node-reply')), 'message');
+    await stack.notifier.drained();
+    const msg = slack.topLevel().find((m) => m.text.includes('node-reply'))!;
+    slack.dropResponseNext(1, (method, body) => method === 'chat.postMessage' && body.thread_ts === msg.ts);
+    await stack.manager.transition(id, 'remediating', 'restarting the agent', 'agent-remediator');
+    await eventually(async () => (await stack.notifier.outbox.deliveries(id)).filter((d) => d.status === 'delivered').length === 2, 'update delivered after the lost answer');
+    const replies = slack.replies(msg.ts);
+    expect(replies.map((r) => r.text)).toEqual([expect.stringContaining('restarting the agent')]);
+    expect(replies[0]!.metadata).toEqual({ event_type: 'whistle_notification', event_payload: { incident_id: id, key: expect.stringMatching(new RegExp(`^${id}\\|ops-slack\\|updated\\|`)) } });
+    expect((await stack.notifier.outbox.deliveries(id)).map((d) => d.status)).toEqual(['delivered', 'failed', 'delivered']);
+    expect(slack.calls.filter((x) => x.method === 'conversations.replies' && x.body.ts === msg.ts)).toHaveLength(1);
+  });
+
   it('a revoked token (invalid_auth) is retried with backoff, counted and shown in the history, and recovers', async () => {
     slack.validToken = 'xoxb-a-new-token';
     const failuresBefore = await metricValue(stack.registry, 'whistle_notify_failures_total', { channel: 'ops-slack' });
@@ -124,6 +141,8 @@ describe('Slack channel', () => {
     await eventually(async () => (await stack.manager.show(id)).history.some((h) => h.kind === 'notification_failed'), 'failure in history');
     const failed = (await stack.manager.show(id)).history.find((h) => h.kind === 'notification_failed')!;
     expect(failed.reason).toContain('invalid_auth');
+    expect(failed.reason).toContain('(attempt 1, auth)');
+    expect(await metricValue(stack.registry, 'whistle_notify_failures_total', { channel: 'ops-slack', reason: 'auth' })).toBeGreaterThanOrEqual(3);
     expect(slack.topLevel().some((m) => m.text.includes('node-auth'))).toBe(false);
     expect(stack.notifier.outbox.pendingCount('ops-slack')).toBe(1); // kept, not dropped
     slack.validToken = TOKEN; // the token is fixed

@@ -1,6 +1,9 @@
-// A local stand-in for the Slack Web API methods Whistle uses (chat.postMessage, chat.update):
-// same request shapes (form-encoded or JSON body, bearer token), same response shapes (`ok`, `ts`,
-// `channel`, `error`), 429 with Retry-After on demand. It records every call it receives.
+// A local stand-in for the Slack Web API methods Whistle uses (chat.postMessage, chat.update,
+// conversations.history, conversations.replies): same request shapes (form-encoded or JSON body,
+// bearer token), same response shapes (`ok`, `ts`, `channel`, `error`), 429 with Retry-After on
+// demand. It records every call it receives, and whether it has answered it yet: with
+// `answerDelayMs`, a call is carried out at once and answered only later, as a slow Slack does, so
+// a client that dies in between has been heard without hearing back.
 import Fastify, { type FastifyInstance } from 'fastify';
 
 export interface SlackCall {
@@ -8,6 +11,8 @@ export interface SlackCall {
   token: string | null;
   body: Record<string, unknown>;
   status: number;
+  /** The answer has been sent (false while it is held back by `answerDelayMs`). */
+  answered: boolean;
 }
 
 export interface SlackMessage {
@@ -28,6 +33,9 @@ export class SlackStandin {
   private rateLimits: { remaining: number; retryAfter: number } = { remaining: 0, retryAfter: 1 };
   private failures: { remaining: number; status: number } = { remaining: 0, status: 500 };
   private drops = 0;
+  private dropWhen: (method: string, body: Record<string, unknown>) => boolean = () => true;
+  /** How long each answer is held back after the call was carried out. */
+  answerDelayMs = 0;
   url = '';
 
   /** Change it to make the client's token invalid (a revoked token). */
@@ -43,9 +51,13 @@ export class SlackStandin {
     this.failures = { remaining: n, status };
   }
 
-  /** The next `n` calls are carried out but their connection is cut before the answer (a lost response). */
-  dropResponseNext(n: number): void {
+  /**
+   * The next `n` calls (of those `when` picks) are carried out but their connection is cut before
+   * the answer (a lost response).
+   */
+  dropResponseNext(n: number, when: (method: string, body: Record<string, unknown>) => boolean = () => true): void {
     this.drops = n;
+    this.dropWhen = when;
   }
 
   /** Top-level messages (not thread replies), oldest first. */
@@ -69,8 +81,9 @@ export class SlackStandin {
       delete body.token;
       // Form-encoded calls carry structured fields as JSON strings.
       for (const k of ['blocks', 'attachments', 'metadata']) if (typeof body[k] === 'string') body[k] = JSON.parse(body[k] as string) as unknown;
-      const call: SlackCall = { method: req.params.method, token, body, status: 200 };
+      const call: SlackCall = { method: req.params.method, token, body, status: 200, answered: false };
       this.calls.push(call);
+      reply.raw.once('finish', () => (call.answered = true));
       if (this.rateLimits.remaining > 0) {
         this.rateLimits.remaining--;
         call.status = 429;
@@ -82,7 +95,8 @@ export class SlackStandin {
         return reply.code(this.failures.status).send('upstream unavailable');
       }
       const result = this.handle(req.params.method, token, body);
-      if (this.drops > 0) {
+      if (this.answerDelayMs > 0) await new Promise((r) => setTimeout(r, this.answerDelayMs));
+      if (this.drops > 0 && this.dropWhen(req.params.method, body)) {
         this.drops--;
         call.status = 0;
         reply.hijack();
@@ -132,7 +146,21 @@ export class SlackStandin {
             .filter((m) => m.channel === channelId && !m.thread_ts && Number(m.ts) >= oldest)
             .reverse()
             .slice(0, Number(body.limit ?? 100))
-            .map((m) => ({ type: 'message', ts: m.ts, text: m.text, ...(withMeta && m.metadata ? { metadata: m.metadata } : {}) }));
+            // A parent with replies carries thread_ts (its own ts) and reply_count, as on Slack.
+            .map((m) => {
+              const replies = this.replies(m.ts).length;
+              return { type: 'message', ts: m.ts, text: m.text, ...(replies ? { thread_ts: m.ts, reply_count: replies } : {}), ...(withMeta && m.metadata ? { metadata: m.metadata } : {}) };
+            });
+          return { ok: true, messages, has_more: false };
+        }
+        case 'conversations.replies': {
+          // The parent first, then its replies oldest first; metadata only when asked for.
+          const parent = this.messages.get(String(body.ts ?? ''));
+          if (!parent || parent.channel !== channelId) return { ok: false, error: 'thread_not_found' };
+          const withMeta = String(body.include_all_metadata) === 'true';
+          const messages = [parent, ...this.replies(parent.ts)]
+            .slice(0, Number(body.limit ?? 1000))
+            .map((m) => ({ type: 'message', ts: m.ts, text: m.text, thread_ts: m.thread_ts ?? m.ts, ...(withMeta && m.metadata ? { metadata: m.metadata } : {}) }));
           return { ok: true, messages, has_more: false };
         }
         default:

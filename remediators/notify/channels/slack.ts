@@ -13,6 +13,8 @@ import { evidenceLines, iso, severityTag, since, title, where } from '../format.
 /** What the SDK throws after waiting out a 429 (WebClient.makeRequest), to have it retried. */
 const RATE_LIMITED = /A rate limit was exceeded/;
 const METADATA_EVENT = 'whistle_incident';
+/** Thread replies carry their outbox key under this event type, to be found again. */
+const REPLY_EVENT = 'whistle_notification';
 
 const EMOJI: Record<string, string> = { CRITICAL: ':red_circle:', WARNING: ':large_orange_circle:', INFO: ':large_blue_circle:', RESOLVED: ':white_check_mark:' };
 
@@ -126,8 +128,10 @@ export class SlackChannel implements Channel {
     const res = await this.call(() =>
       this.client.conversations.history({ channel: this.cfg.channel, oldest: String(Math.floor(d.incident.openedAt / 1000) - 60), limit: 200, include_all_metadata: true }),
     );
+    // A top-level message with replies carries thread_ts equal to its own ts; a reply, another.
     const hit = (res.messages ?? []).find(
-      (m) => m.metadata?.event_type === METADATA_EVENT && (m.metadata.event_payload as Record<string, unknown> | undefined)?.incident_id === d.incident.id && !m.thread_ts,
+      (m) =>
+        m.metadata?.event_type === METADATA_EVENT && (m.metadata.event_payload as Record<string, unknown> | undefined)?.incident_id === d.incident.id && (!m.thread_ts || m.thread_ts === m.ts),
     );
     return hit?.ts ? `${this.cfg.channel}/${hit.ts}` : undefined;
   }
@@ -136,7 +140,7 @@ export class SlackChannel implements Channel {
     const target = this.target(d);
     if (!target) return this.send(d); // never posted (e.g. a route added later): post it now
     if (d.kind !== 'repeat' && d.kind !== 'note') await this.rewrite(target, d);
-    await this.reply(target, this.threadText(d));
+    await this.reply(target, d);
     return { ref: d.ref };
   }
 
@@ -144,7 +148,7 @@ export class SlackChannel implements Channel {
     const target = this.target(d);
     if (!target) return this.send(d);
     await this.rewrite(target, d);
-    await this.reply(target, this.threadText(d));
+    await this.reply(target, d);
     return { ref: d.ref };
   }
 
@@ -158,8 +162,20 @@ export class SlackChannel implements Channel {
     await this.call(() => this.client.chat.update({ channel: t.channel, ts: t.ts, text: `${title(d.incident)}: ${d.incident.summary}`, blocks: incidentBlocks(d.incident, d.link) }));
   }
 
-  private async reply(t: { channel: string; ts: string }, text: string): Promise<void> {
-    await this.call(() => this.client.chat.postMessage({ channel: t.channel, thread_ts: t.ts, text }));
+  /**
+   * A thread reply, tagged with its outbox key. When an earlier attempt may have gone through
+   * (`uncertain`), the thread is read first and a reply with the same key is not posted again.
+   */
+  private async reply(t: { channel: string; ts: string }, d: Delivery): Promise<void> {
+    if (d.uncertain && (await this.replied(t, d.key))) return;
+    await this.call(() =>
+      this.client.chat.postMessage({ channel: t.channel, thread_ts: t.ts, text: this.threadText(d), metadata: { event_type: REPLY_EVENT, event_payload: { incident_id: d.incident.id, key: d.key } } }),
+    );
+  }
+
+  private async replied(t: { channel: string; ts: string }, key: string): Promise<boolean> {
+    const res = await this.call(() => this.client.conversations.replies({ channel: t.channel, ts: t.ts, limit: 1000, include_all_metadata: true }));
+    return (res.messages ?? []).some((m) => m.metadata?.event_type === REPLY_EVENT && (m.metadata.event_payload as Record<string, unknown> | undefined)?.key === key);
   }
 
   private threadText(d: Delivery): string {
