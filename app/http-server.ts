@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { planeTls } from '../bootstrap/pki/plane-tls.ts';
 import type { ServerConfig } from '../core/config/schema.ts';
 import { refuseInvalidClientCert } from '../core/http/client-cert.ts';
-import { installErrorHandler } from '../core/http/http-errors.ts';
+import { clientErrorHandler, errorHandler, installErrorHandler } from '../core/http/http-errors.ts';
 import { installJsonBodyParser } from '../core/http/json-body.ts';
 import { validatorCompiler } from '../core/http/validators.ts';
 import type { RoutePlugin } from '../core/stage.ts';
@@ -30,6 +30,10 @@ export async function buildServer(server: ServerConfig, log: Logger, routes: Rou
     // On stop, do not wait for long polls (agent task polls wait up to 20 s); a request cut off
     // this way was not acknowledged and its sender retries.
     forceCloseConnections: true,
+    // A URL the router cannot decode ("%zz") or a parameter over its length limit, and what Node's
+    // HTTP parser refuses (headers over 16 KiB), answered like every other error: {error, code}.
+    frameworkErrors: errorHandler(),
+    clientErrorHandler,
   }) as unknown as FastifyInstance; // typed for an https server when tls is set; nothing here or in the routes depends on which
 
   if (tls) app.addHook('onRequest', refuseInvalidClientCert);

@@ -2,6 +2,7 @@
 // registry (core/errors.ts): domain errors keep theirs, fastify's own (bad JSON, body too large,
 // schema validation) become the matching 4xx with a reason, and anything else is a 500 that is
 // logged but not explained to the caller.
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, NotFoundError, WhistleError, type ErrorCode } from '../errors.ts';
 
@@ -62,6 +63,22 @@ export function errorHandler(onError?: ErrorObserver): (err: FastifyError, req: 
     onError?.(req, err, status);
     void reply.headers(headers).code(status).send(body);
   };
+}
+
+/**
+ * fastify's `clientErrorHandler`: what Node's HTTP parser refuses before fastify sees a request
+ * (headers over 16 KiB, a request that does not arrive in time, broken HTTP) answered in the same
+ * `{error, code}` shape as everything else; fastify's own answer there carries no registry code.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): void {
+  // A reset connection has no one to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const why =
+    err.code === 'HPE_HEADER_OVERFLOW' ? 'request headers are larger than the server accepts (16 KiB)' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'the request did not arrive in time' : 'malformed HTTP request';
+  const { status, body } = errorReply('WHISTLE_BAD_REQUEST', why);
+  const text = JSON.stringify(body);
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  socket.destroy(err);
 }
 
 export function installErrorHandler(app: FastifyInstance, onError?: ErrorObserver): void {
