@@ -74,7 +74,7 @@ export interface KubeCluster extends ClusterState {
   versions: { kubernetes: string; kwok: string; etcd: string };
   components: Record<string, Component>;
   /** Creates n kwok-managed nodes named `${prefix}-${i}` (default prefix "kwok-node"); resolves when all are Ready. */
-  createFakeNodes(n: number, opts?: { prefix?: string; waitReady?: boolean }): Promise<string[]>;
+  createFakeNodes(n: number, opts?: { prefix?: string; waitReady?: boolean } & FakeNodeExtras): Promise<string[]>;
   /** Creates a namespace and waits for its default service account (pods are refused before it exists). */
   createNamespace(name: string): Promise<void>;
   /** Creates n pods bound to `nodes` round-robin (spec.nodeName set: no scheduler round trip). */
@@ -359,7 +359,7 @@ export async function startKubeCluster(opts: StartOptions = {}): Promise<KubeClu
         const prefix = o.prefix ?? 'kwok-node';
         const names = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
         await runPool(names, 16, async (node) => {
-          await withRetry(`create node ${node}`, () => api.json('POST', '/api/v1/nodes', fakeNode(node)));
+          await withRetry(`create node ${node}`, () => api.json('POST', '/api/v1/nodes', fakeNode(node, { labels: o.labels, taints: o.taints })));
         });
         if (o.waitReady !== false) {
           await waitUntil(
@@ -500,16 +500,23 @@ export function isNodeReady(n: NodeLike): boolean {
   return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-export function fakeNode(name: string) {
+export interface FakeNodeExtras {
+  /** Labels beside the fake-node ones (a role: node-role.kubernetes.io/control-plane). */
+  labels?: Record<string, string>;
+  /** Taints beside kwok's own (a control-plane node's NoSchedule keeps test workloads off it). */
+  taints?: { key: string; value?: string; effect: string }[];
+}
+
+export function fakeNode(name: string, extras: FakeNodeExtras = {}) {
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name,
       annotations: { [KWOK_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
-      labels: { ...FAKE_NODE_LABEL, 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/role': 'agent' },
+      labels: { ...FAKE_NODE_LABEL, 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/role': 'agent', ...extras.labels },
     },
-    spec: { taints: [{ key: KWOK_ANNOTATION, value: 'fake', effect: 'NoSchedule' }] },
+    spec: { taints: [{ key: KWOK_ANNOTATION, value: 'fake', effect: 'NoSchedule' }, ...(extras.taints ?? [])] },
     status: {
       allocatable: { cpu: '32', memory: '256Gi', pods: '110' },
       capacity: { cpu: '32', memory: '256Gi', pods: '110' },
