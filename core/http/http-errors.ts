@@ -5,6 +5,7 @@
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, NotFoundError, WhistleError, type ErrorCode } from '../errors.ts';
+import { fieldPath, pointerKeys } from './field-path.ts';
 
 export interface ErrorBody {
   error: string;
@@ -33,14 +34,29 @@ const CODE_FOR_FASTIFY_STATUS: Readonly<Record<number, ErrorCode>> = {
   415: 'WHISTLE_UNSUPPORTED_MEDIA_TYPE',
 };
 
+/**
+ * A schema refusal as `<field>: <what is wrong>`. ajv reports a missing or an unknown field at the
+ * object holding it ("body: must NOT have additional properties"); the message names the field.
+ */
+function validationMessage(fe: FastifyError): string {
+  const first = fe.validation?.[0];
+  const keys = pointerKeys(first?.instancePath ?? '');
+  const params = (first?.params ?? {}) as { missingProperty?: string; additionalProperty?: string };
+  let message = first?.message ?? fe.message;
+  if (first?.keyword === 'required' && params.missingProperty !== undefined) {
+    keys.push(params.missingProperty);
+    message = 'is required';
+  } else if (first?.keyword === 'additionalProperties' && params.additionalProperty !== undefined) {
+    keys.push(params.additionalProperty);
+    message = 'is not a known field (must NOT have additional properties)';
+  }
+  return `${fieldPath(fe.validationContext ?? 'body', keys)}: ${message}`;
+}
+
 export function classify(err: FastifyError | Error): ErrorReply {
   if (err instanceof WhistleError) return errorReply(err.code, err.message, err.replyHeaders);
   const fe = err as FastifyError;
-  if (fe.validation) {
-    const first = fe.validation[0];
-    const where = `${fe.validationContext ?? 'body'}${first?.instancePath ? first.instancePath.replace(/\//g, '.').replace(/\.(\d+)/g, '[$1]') : ''}`;
-    return errorReply('WHISTLE_INPUT_INVALID', `${where}: ${first?.message ?? fe.message}`);
-  }
+  if (fe.validation) return errorReply('WHISTLE_INPUT_INVALID', validationMessage(fe));
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return errorReply('WHISTLE_BODY_TOO_LARGE', 'request body is too large');
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errorReply('WHISTLE_UNSUPPORTED_MEDIA_TYPE', 'content-type must be application/json');
   if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError)
