@@ -1,8 +1,8 @@
 // A local stand-in for the Slack Web API methods Whistle uses (chat.postMessage, chat.update,
 // conversations.history, conversations.replies): same request shapes (form-encoded or JSON body,
 // bearer token), same response shapes (`ok`, `ts`, `channel`, `error`), 429 with Retry-After on
-// demand. It records every call it receives, and whether it has answered it yet: with
-// `answerDelayMs`, a call is carried out at once and answered only later, as a slow Slack does, so
+// demand. It records every call it receives, and whether it has answered it yet: `holdAnswers`
+// has chosen calls carried out at once but answered only when released, as a slow Slack does, so
 // a client that dies in between has been heard without hearing back.
 import Fastify, { type FastifyInstance } from 'fastify';
 
@@ -11,7 +11,7 @@ export interface SlackCall {
   token: string | null;
   body: Record<string, unknown>;
   status: number;
-  /** The answer has been sent (false while it is held back by `answerDelayMs`). */
+  /** The answer has been sent (false while it is held back, see `holdAnswers`). */
   answered: boolean;
 }
 
@@ -34,8 +34,8 @@ export class SlackStandin {
   private failures: { remaining: number; status: number } = { remaining: 0, status: 500 };
   private drops = 0;
   private dropWhen: (method: string, body: Record<string, unknown>) => boolean = () => true;
-  /** How long each answer is held back after the call was carried out. */
-  answerDelayMs = 0;
+  private holdWhen: ((call: SlackCall) => boolean) | null = null;
+  private readonly held: (() => void)[] = [];
   url = '';
 
   /** Change it to make the client's token invalid (a revoked token). */
@@ -58,6 +58,17 @@ export class SlackStandin {
   dropResponseNext(n: number, when: (method: string, body: Record<string, unknown>) => boolean = () => true): void {
     this.drops = n;
     this.dropWhen = when;
+  }
+
+  /** Calls `when` picks are carried out as usual, but their answers wait for `releaseAnswers`. */
+  holdAnswers(when: (call: SlackCall) => boolean): void {
+    this.holdWhen = when;
+  }
+
+  /** Sends every held answer (to a client that may be gone) and stops holding. */
+  releaseAnswers(): void {
+    this.holdWhen = null;
+    for (const release of this.held.splice(0)) release();
   }
 
   /** Top-level messages (not thread replies), oldest first. */
@@ -95,7 +106,7 @@ export class SlackStandin {
         return reply.code(this.failures.status).send('upstream unavailable');
       }
       const result = this.handle(req.params.method, token, body);
-      if (this.answerDelayMs > 0) await new Promise((r) => setTimeout(r, this.answerDelayMs));
+      if (this.holdWhen?.(call)) await new Promise<void>((release) => this.held.push(release));
       if (this.drops > 0 && this.dropWhen(req.params.method, body)) {
         this.drops--;
         call.status = 0;
@@ -170,6 +181,7 @@ export class SlackStandin {
   }
 
   async stop(): Promise<void> {
+    this.releaseAnswers();
     await this.app?.close();
     this.app = null;
   }
