@@ -190,9 +190,10 @@ describe('node operations on a real control plane', { timeout: 180_000 }, () => 
     expect(second.outcome).toBe('drained');
     expect(second.cordon).toEqual({ node, changed: false, cordonedBy: 'upgrade/r-2' });
     expect(names(second.evicted)).toEqual(names(before));
-    // How many calls the later pods took is the server's business: kube-apiserver retries a budget
-    // update that conflicts for up to 10 s inside one eviction call, so a busy server may answer a
-    // late 201 where a quiet one answers 429. What holds either way is the budget, polled below.
+    // How many calls the later pods take is the server's business: kube-apiserver retries a budget
+    // update that conflicted every 500 ms for up to 10 s inside one eviction call, so a pod evicted
+    // together with another may get a late 201 once the first one's replacement is Ready, where
+    // otherwise it gets a 429 and Whistle asks again. What holds either way is the budget, polled below.
     expect(seen2.minReadyPods).toBeGreaterThanOrEqual(2);
     expect(seen2.minReadyReplicas).toBeGreaterThanOrEqual(2);
     await waitReadyPods(cluster.api, 'apps', guarded, 3);
