@@ -21,6 +21,7 @@ import { CertificateAuthority } from '../../bootstrap/pki/ca.ts';
 import { caCertHash } from '../../bootstrap/pki/ca-hash.ts';
 import { ensureKeyAndCsr } from '../../bootstrap/pki/csr.ts';
 import { importPrivateKeyPem, serial, SIGN_ALG, x509 } from '../../bootstrap/pki/x509.ts';
+import type { Logger } from '../../core/log.ts';
 import { freePort } from '../harness/ports.ts';
 import { eventually, JOIN_TOKEN, OPERATOR_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 
@@ -42,7 +43,7 @@ class SeqCollector implements Collector {
   }
 }
 
-function logLines(): { lines: string[]; logger: ReturnType<typeof pino> } {
+function logLines(): { lines: string[]; logger: Logger } {
   const lines: string[] = [];
   return { lines, logger: pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) }) };
 }
@@ -91,7 +92,7 @@ async function stored(t: TestWhistle, node: string, name: string): Promise<numbe
   }
 }
 
-function startAgent(node: string, hash: string, collector: Collector, logger: ReturnType<typeof pino>): NodeAgent {
+function startAgent(node: string, hash: string, collector: Collector, logger: Logger): NodeAgent {
   const cfg = agentSchema.parse({
     server: `https://127.0.0.1:${port}`,
     caCertHash: hash,
