@@ -23,12 +23,12 @@ export const kubeStage = defineStage({
     audit: coreServices.audit,
     clock: coreServices.clock,
   },
-  provides: { clusterState: kubeServices.clusterState },
+  provides: { clusterState: kubeServices.clusterState, apis: kubeServices.apis },
   async create({ config, deps }) {
     // The read model exists without watched clusters too: it then reports no observation.
     const clusterState = new KubeStateReader(deps.store, deps.clock);
     const sources = sourcesFromConfig(deps.clusters());
-    if (sources.length === 0) return { services: { clusterState } };
+    if (sources.length === 0) return { services: { clusterState, apis: new Map() } };
     const log = deps.logger.child({ component: 'kube' });
     const ingest = new KubeIngest({ store: deps.store, clusters: sources, log, registry: deps.registry, watchTimeoutSeconds: config.watchTimeoutSeconds, writer: config.writer });
     const { apis, problems } = await kubeApisFor(sources);
@@ -48,6 +48,8 @@ export const kubeStage = defineStage({
       });
     };
     const watch: Component = { name: 'kube-ingest', start: async () => ingest.start(), stop: async () => ingest.stop() };
-    return { services: { clusterState }, components: [watch], routes: [proxy] };
+    // The clients are closed after the watchers and every user of them have stopped.
+    const clients: Component = { name: 'kube-apis', start: async () => undefined, stop: async () => apis.forEach((a) => a.close()) };
+    return { services: { clusterState, apis }, components: [clients, watch], routes: [proxy] };
   },
 });
