@@ -24,6 +24,15 @@ describe('notifications config', () => {
     expect(cfg.notifications.channels[1]).toMatchObject({ flavor: 'cloud', issueType: 'Task', resolveTransition: 'Done', searchLagMs: 30_000 });
   });
 
+  it('email: submission on 587 with STARTTLS required, system CAs unless caFile', () => {
+    const cfg = parseConfig({ notifications: { channels: [{ type: 'email', id: 'mail', host: 'smtp.example.com', from: 'a@b.c', to: ['x@y.z'] }] } });
+    expect(cfg.notifications.channels[0]).toMatchObject({ port: 587, secure: false, requireTls: true });
+    expect(cfg.notifications.channels[0]).not.toHaveProperty('caFile');
+    expect(() => parseConfig({ notifications: { channels: [{ type: 'email', id: 'mail', host: 'h', from: 'a@b.c', to: ['x@y.z'], requireTLS: true }] } })).toThrow(
+      /notifications\.channels\.0: unknown key "requireTLS"/,
+    );
+  });
+
   it('jira: Cloud needs the account email, Data Center takes a personal access token (or username) instead', () => {
     const jira = (over: Record<string, unknown>) => () =>
       parseConfig({ notifications: { channels: [{ type: 'jira', id: 'tickets', url: 'https://jira.example.com', apiToken: 't', project: 'OPS', ...over }] } });
