@@ -66,6 +66,11 @@ export const agentSchema = z.strictObject({
   tasks: z
     .strictObject({
       enabled: z.boolean().default(false),
+      /**
+       * This node holds (or may be given) an etcd member: report its etcd telemetry. Off for nodes
+       * that run tasks only for disk cleanup and service restarts.
+       */
+      etcdMember: z.boolean().default(true),
       /** The address etcd binds to on this node (the one in `etcd.clusters[].nodes[].address`). */
       address: z.ipv4().default('127.0.0.1'),
       /** Node-local state for tasks: PKI, etcd data. Default: `<stateDir>/node`. */

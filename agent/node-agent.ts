@@ -81,8 +81,10 @@ export class NodeAgent implements Component {
         address: cfg.tasks.address,
         dataRoot: resolve(cfg.tasks.dataRoot ?? join(this.stateDir, 'node')),
         backupDir: resolve(cfg.tasks.backupDir ?? join(this.stateDir, 'backups')),
+        diskCleanup: cfg.tasks.diskCleanup,
+        services: cfg.tasks.services,
       };
-      if (!opts.collectors) this.collectors.push(new EtcdCollector(this.taskEnv, cfg.tasks.etcdClientPort, cfg.tasks.etcdQuotaBackendBytes));
+      if (!opts.collectors && cfg.tasks.etcdMember) this.collectors.push(new EtcdCollector(this.taskEnv, cfg.tasks.etcdClientPort, cfg.tasks.etcdQuotaBackendBytes));
     }
   }
 

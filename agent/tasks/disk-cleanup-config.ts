@@ -67,9 +67,3 @@ export const diskCleanupSchema = z
 export type CleanupStep = z.output<typeof cleanupStep>;
 export type DiskCleanupConfig = z.output<typeof diskCleanupSchema>;
 
-declare module './node-env.ts' {
-  interface NodeEnv {
-    /** `agent.tasks.diskCleanup`; without it `node.disk-cleanup` is refused. */
-    diskCleanup?: DiskCleanupConfig;
-  }
-}

@@ -1,6 +1,8 @@
 // What an agent knows about its own node for running tasks. Paths come from here, never from a
 // task's parameters: the management plane names files, the agent decides where they live.
 import { join } from 'node:path';
+import type { DiskCleanupConfig } from './disk-cleanup-config.ts';
+import type { ServiceConfig } from './service-restart-config.ts';
 
 export interface NodeEnv {
   cluster: string;
@@ -13,6 +15,10 @@ export interface NodeEnv {
   backupDir: string;
   etcdBin?: string;
   etcdctlBin?: string;
+  /** `agent.tasks.diskCleanup`; without it `node.disk-cleanup` is refused. */
+  diskCleanup?: DiskCleanupConfig;
+  /** `agent.tasks.services`: the only units `node.service-restart` restarts. */
+  services?: ServiceConfig[];
 }
 
 export const paths = (env: NodeEnv) => ({

@@ -43,13 +43,6 @@ export const servicesSchema = z
 export type ServiceConfig = z.output<typeof serviceSchema>;
 export type ServiceProbe = NonNullable<ServiceConfig['probe']>;
 
-declare module './node-env.ts' {
-  interface NodeEnv {
-    /** `agent.tasks.services`: the only units `node.service-restart` restarts. */
-    services?: ServiceConfig[];
-  }
-}
-
 /** A restart and its probe wait must both fit in the task's timeout, or the runner cuts the task off before it can report. */
 export function checkServiceTimeouts(services: ServiceConfig[], taskTimeoutMs: number, ctx: z.RefinementCtx): void {
   services.forEach((s, i) => {
