@@ -41,3 +41,16 @@ export async function refuseInvalidClientCert(req: FastifyRequest): Promise<void
   const code = typeof reason === 'string' ? reason : reason instanceof Error ? ((reason as NodeJS.ErrnoException).code ?? reason.message) : 'UNKNOWN';
   throw new WhistleError('WHISTLE_CLIENT_CERT_REFUSED', clientCertRefusal(code, peer));
 }
+
+/**
+ * The node a verified client certificate names (CN = node, OU = cluster, as the fleet CA issues
+ * them), or null when the request carries none. Refused certificates never get this far.
+ */
+export function certifiedNode(req: FastifyRequest): { cluster: string; node: string } | null {
+  const socket = req.raw.socket;
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return null;
+  const peer = socket.getPeerCertificate();
+  const s = peer?.subject as Partial<Record<string, string>> | undefined;
+  if (!s?.CN) return null;
+  return { cluster: s.OU ?? '', node: s.CN };
+}

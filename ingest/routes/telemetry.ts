@@ -7,6 +7,7 @@ import type { RegisteredNode } from '../../core/types.ts';
 import { encodeBatch, SampleRangeError, telemetrySchema, type TelemetryBatch } from '../telemetry-batch.ts';
 import { bearer } from '../../core/http/tokens.ts';
 import { classify } from '../../core/http/http-errors.ts';
+import { certifiedNode } from '../../core/http/client-cert.ts';
 import type { RejectReason } from '../metrics.ts';
 import { parseBatchTag } from '../resend-guard.ts';
 import { RateLimiter } from '../rate-limit.ts';
@@ -48,6 +49,12 @@ export const telemetryRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async
           const reason = err instanceof UnauthorizedError ? 'unauthorized' : /pending/.test((err as Error).message) ? 'pending' : 'forbidden';
           m.rejected.inc({ reason });
           throw err;
+        }
+        // A certificate and a token must name the same node: one stolen credential is not enough.
+        const certified = certifiedNode(req);
+        if (certified && (certified.cluster !== req.agentNode.cluster || certified.node !== req.agentNode.node)) {
+          m.rejected.inc({ reason: 'forbidden' });
+          throw new ForbiddenError(`client certificate is for ${certified.cluster}/${certified.node}, the token for ${req.agentNode.cluster}/${req.agentNode.node}`);
         }
         // Per node, so a node stuck in a retry loop spends its own budget and no one else's.
         try {

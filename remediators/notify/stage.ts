@@ -25,7 +25,8 @@ export const notifyStage = defineStage({
     const metrics = createNotifyMetrics(deps.registry);
     const log = deps.logger.child({ component: 'notify' });
     const channels = config.channels.map((c) => createChannel(c, { store: deps.store, log, metrics }));
-    const linkBase = config.linkBase ?? deps.server.publicUrl ?? `http://${deps.server.host}:${deps.server.port}`;
+    const scheme = deps.server.tls.enabled ? 'https' : 'http';
+    const linkBase = config.linkBase ?? deps.server.publicUrl ?? `${scheme}://${deps.server.host}:${deps.server.port}`;
     const notifier = new Notifier({ config, store: deps.store, manager: deps.manager, channels, metrics, log, linkBase });
     deps.timeline.add('notifications', (id) => notifier.outbox.deliveries(id));
     return { services: { notifier }, components: [notifier] };

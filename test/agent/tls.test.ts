@@ -259,7 +259,16 @@ describe('agents over TLS', () => {
     // Refused on every route, registration included; without a certificate the join token still works.
     const register = { cluster: 'c1', node: 'direct-2', joinToken: JOIN_TOKEN };
     expect((await attempt(foreign, '/v1/register', register)).body.code).toBe('WHISTLE_CLIENT_CERT_REFUSED');
-    expect((await attempt(undefined, '/v1/register', register)).status).toBe(202);
+    const second = await attempt(undefined, '/v1/register', register);
+    expect(second.status).toBe(202);
+    const secondToken = (second.body as { token?: string }).token!;
+    const auth = client(plane!);
+    expect((await auth.operator('POST', '/v1/nodes/c1/direct-2/authorize')).status).toBe(200);
+    auth.close();
+    // A valid certificate with another node's token: both credentials must name the same node.
+    const mixed = await attempt(certificate, '/v1/telemetry', telemetry('direct-2', 9), secondToken);
+    expect(mixed.status).toBe(403);
+    expect(mixed.body.error).toBe('client certificate is for c1/direct, the token for c1/direct-2');
 
     expect(await attempt(certificate, '/v1/telemetry', telemetry('direct', 3), token)).toMatchObject({ status: 202 });
     expect(await attempt(undefined, '/v1/telemetry', telemetry('direct', 4), token)).toMatchObject({ status: 202 });
