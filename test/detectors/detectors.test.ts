@@ -57,7 +57,8 @@ describe('detectors end to end', () => {
       {
         detectors: {
           tickMs: 3_600_000, // ticks are driven by the test
-          timeoutMs: 2_000,
+          // Generous: real chDB queries on a loaded 2-core machine; `hang` has its own 300 ms.
+          timeoutMs: 30_000,
           modules: [fileURLToPath(new URL('./fixtures/plugin-detector.ts', import.meta.url)), fileURLToPath(new URL('./fixtures/broken-detectors.ts', import.meta.url))],
           plugins: { 'high-load': { limit: 8 }, hang: { timeoutMs: 300 } },
           queries: { latenessMs: 0, warmupChunkMs: 6 * HOUR },
@@ -185,6 +186,7 @@ describe('detectors end to end', () => {
     const tick = await engine.tick();
     // The hung detector from the first tick may still be "running": it is skipped, not stacked.
     expect(tick.runs.find((r) => r.detector === 'hang')!.outcome).toMatch(/^(timeout|overrun)$/);
+    expect(tick.runs.filter((r) => r.detector === 'low-disk').map((r) => r.outcome)).toEqual(['ok']);
     const after = findings('low-disk');
     expect(after.map((f) => f.subject)).toEqual(['n1:/var:bytes']);
     expect(after[0]!.fingerprint).toBe(before.get('n1:/var:bytes'));
