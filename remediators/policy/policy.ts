@@ -10,7 +10,7 @@ import type { ActionRecorder } from './recorder.ts';
 
 export type Outcome = 'succeeded' | 'failed' | 'not_fixed' | 'dry_run' | 'rate_limited' | 'busy' | 'too_many_unhealthy' | 'suppressed';
 
-export interface RemediationRequest {
+export interface RemediationRequest<T = unknown> {
   incident: IncidentView;
   /** The lock key: one action at a time per target (e.g. `etcd/<cluster>`). */
   target: string;
@@ -20,7 +20,10 @@ export interface RemediationRequest {
   total: number;
   /** What will be done, for the record, the dry run and the ticket. */
   plan: string;
-  act(): Promise<void>;
+  /** Its result (what the agent reports it did) is kept as `after` in the action's after-record. */
+  act(): Promise<T>;
+  /** What was tried and what came of it, in words, for the escalation ticket when the action does not fix the problem. */
+  report?(result: T): string;
   /** True when the problem is gone. */
   verify(): Promise<boolean>;
   actor: string;
@@ -58,7 +61,7 @@ export class RemediationPolicy {
     this.log.info({ incident: incident.id, kind: r.kind, reason }, 'remediation skipped');
   }
 
-  async remediate(r: RemediationRequest): Promise<Outcome> {
+  async remediate<T>(r: RemediationRequest<T>): Promise<Outcome> {
     const { incident } = r;
     if (this.incidents.isSuppressed(incident)) {
       await this.skip(r, 'Suppressed', 'a silence or maintenance window applies');
@@ -92,20 +95,22 @@ export class RemediationPolicy {
     try {
       await this.recorder.write(id, 'started', { ...base, reason: 'remediating', detail: { plan: r.plan } });
       await this.incidents.transition(incident.id, 'remediating', `${r.kind}: ${r.plan.split('\n')[0]}`, r.actor).catch((err) => this.log.warn({ err: (err as Error).message }, 'incident transition failed'));
+      let result: T;
       try {
-        await r.act();
+        result = await r.act();
       } catch (err) {
         const msg = (err as Error).message;
         await this.recorder.write(id, 'failed', { ...base, reason: msg, detail: { plan: r.plan, error: msg } });
         await this.escalate(r, `the action failed: ${msg}`);
         return 'failed';
       }
+      const after = result === undefined ? {} : { after: result as unknown };
       if (!(await r.verify())) {
-        await this.recorder.write(id, 'failed', { ...base, reason: 'NotFixed', detail: { plan: r.plan } });
-        await this.escalate(r, 'the action ran but the problem is still there');
+        await this.recorder.write(id, 'failed', { ...base, reason: 'NotFixed', detail: { plan: r.plan, ...after } });
+        await this.escalate(r, 'the action ran but the problem is still there', r.report?.(result));
         return 'not_fixed';
       }
-      await this.recorder.write(id, 'succeeded', { ...base, reason: 'verified', detail: { plan: r.plan } });
+      await this.recorder.write(id, 'succeeded', { ...base, reason: 'verified', detail: { plan: r.plan, ...after } });
       return 'succeeded';
     } finally {
       this.busy.delete(r.target);
@@ -113,12 +118,12 @@ export class RemediationPolicy {
   }
 
   /** Hands the incident to people: state escalated, and a ticket with the plan and what went wrong. */
-  async escalate(r: Pick<RemediationRequest, 'incident' | 'plan' | 'actor' | 'kind'>, why: string): Promise<void> {
+  async escalate(r: Pick<RemediationRequest, 'incident' | 'plan' | 'actor' | 'kind'>, why: string, tried?: string): Promise<void> {
     this.log.warn({ incident: r.incident.id, why }, 'remediation escalated');
     await this.incidents.transition(r.incident.id, 'escalated', `${r.kind}: ${why}`, r.actor).catch(() => undefined);
-    await this.incidents.appendHistory(r.incident.id, { kind: 'escalation', message: why, actor: r.actor, detail: { plan: r.plan } }).catch(() => undefined);
+    await this.incidents.appendHistory(r.incident.id, { kind: 'escalation', message: why, actor: r.actor, detail: { plan: r.plan, ...(tried ? { tried } : {}) } }).catch(() => undefined);
     if (this.tickets) {
-      await this.tickets.openTicket(r.incident, `${why}\n\n${r.plan}`).catch((err) => this.log.error({ err: (err as Error).message }, 'opening the escalation ticket failed'));
+      await this.tickets.openTicket(r.incident, `${why}\n\n${r.plan}${tried ? `\n\nTried:\n${tried}` : ''}`).catch((err) => this.log.error({ err: (err as Error).message }, 'opening the escalation ticket failed'));
     }
   }
 }
