@@ -2,7 +2,8 @@
 // retention, snapshot verification, restore from a snapshot. Each is idempotent.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { etcdctl, tlsArgs, verifySnapshot } from './etcdctl.ts';
+import type { VerifiedSnapshot } from '../../bootstrap/tasks/contract.ts';
+import { Budget, etcdctl, tlsArgs, verifySnapshot } from './etcdctl.ts';
 import { runningPid, startEtcd, stopEtcd } from './etcd-process.ts';
 import type { TaskHandler } from './handler.ts';
 import { paths } from './node-env.ts';
@@ -25,13 +26,27 @@ export const etcdProcess: TaskHandler<'etcd.process'> = async (_p, env) => {
   return { running: pid !== undefined, pid: pid ?? null, hasData: existsSync(join(paths(env).dataDir, 'member')) };
 };
 
-export const etcdSnapshot: TaskHandler<'etcd.snapshot'> = async (p, env) => {
+export const etcdSnapshot: TaskHandler<'etcd.snapshot'> = async (p, env, signal) => {
+  const budget = new Budget('etcd.snapshot', signal);
   mkdirSync(env.backupDir, { recursive: true });
   const target = join(env.backupDir, p.file);
-  if (!existsSync(target)) {
-    await etcdctl(env, [...tlsArgs(env, p.clientPort), 'snapshot', 'save', target]);
+  let status: VerifiedSnapshot;
+  if (existsSync(target)) status = await verifySnapshot(env, target, budget);
+  else {
+    // Saved and verified under a name retention does not count, then renamed into place and the
+    // oldest deleted at once: the directory never holds more than `retain` snapshots for longer
+    // than two file operations, and never fewer good ones than before.
+    const staged = `${target}.saving`;
+    try {
+      await etcdctl(env, [...tlsArgs(env, p.clientPort), 'snapshot', 'save', staged], budget.left('snapshot save'), signal);
+      status = await verifySnapshot(env, staged, budget);
+      renameSync(staged, target);
+    } finally {
+      // A save killed at its deadline leaves etcdctl's partial file; neither is a snapshot.
+      rmSync(staged, { force: true });
+      rmSync(`${staged}.part`, { force: true });
+    }
   }
-  const status = await verifySnapshot(env, target);
   // Retention: only after a good save, only files of this cluster, oldest first.
   const mine = readdirSync(env.backupDir)
     .filter((n) => n.startsWith(`${p.prefix}-`) && n.endsWith('.db'))
@@ -41,12 +56,13 @@ export const etcdSnapshot: TaskHandler<'etcd.snapshot'> = async (p, env) => {
   return { file: p.file, ...status, deleted };
 };
 
-export const etcdSnapshotVerify: TaskHandler<'etcd.snapshot-verify'> = async (p, env) => ({
+export const etcdSnapshotVerify: TaskHandler<'etcd.snapshot-verify'> = async (p, env, signal) => ({
   file: p.file,
-  ...(await verifySnapshot(env, join(env.backupDir, p.file))),
+  ...(await verifySnapshot(env, join(env.backupDir, p.file), new Budget('etcd.snapshot-verify', signal))),
 });
 
-export const etcdRestore: TaskHandler<'etcd.restore'> = async (p, env) => {
+export const etcdRestore: TaskHandler<'etcd.restore'> = async (p, env, signal) => {
+  const budget = new Budget('etcd.restore', signal);
   const f = paths(env);
   const marker = join(env.dataRoot, 'restored.json');
   if (existsSync(marker) && existsSync(f.dataDir)) {
@@ -54,7 +70,7 @@ export const etcdRestore: TaskHandler<'etcd.restore'> = async (p, env) => {
     if (m.file === p.file && m.token === p.token) return { restored: false, alreadyRestored: true };
   }
   const snap = join(env.backupDir, p.file);
-  const status = await verifySnapshot(env, snap);
+  const status = await verifySnapshot(env, snap, budget);
   // Restore next to the live data first: a failure here leaves the member exactly as it was.
   const staging = `${f.dataDir}.restoring`;
   rmSync(staging, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
@@ -67,7 +83,7 @@ export const etcdRestore: TaskHandler<'etcd.restore'> = async (p, env) => {
     `--initial-cluster-token=${p.token}`,
     `--initial-advertise-peer-urls=https://${env.address}:${p.peerPort}`,
     `--data-dir=${staging}`,
-  ]);
+  ], budget.left('snapshot restore'), signal);
   const stopped = await stopEtcd(env);
   let keptAs: string | null = null;
   if (existsSync(f.dataDir)) {

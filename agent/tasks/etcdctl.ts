@@ -1,17 +1,41 @@
 // etcdctl for the things the gRPC client does not cover (snapshot save/status/restore). Fixed
-// binary, fixed argument shapes, no shell.
+// binary, fixed argument shapes, no shell. Every call is bounded: the task kind's budget from the
+// contract is shared out between its calls (`Budget`), so the agent gives up before the plane does.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { snapshotStatus, type VerifiedSnapshot } from '../../bootstrap/tasks/contract.ts';
+import { agentBudgetMs, snapshotStatus, type TaskKind, type VerifiedSnapshot } from '../../bootstrap/tasks/contract.ts';
 import { paths, type NodeEnv } from './node-env.ts';
 
-export function etcdctl(env: NodeEnv, args: string[], timeoutMs = 60_000): Promise<string> {
+/** What is left of one task's time on this agent; each etcdctl call gets at most the rest. */
+export class Budget {
+  private readonly deadline: number;
+
+  constructor(
+    readonly kind: TaskKind,
+    readonly signal?: AbortSignal,
+  ) {
+    const ms = agentBudgetMs(kind);
+    if (ms === undefined) throw new Error(`${kind} has no agent budget in the task contract (TASK_AGENT_BUDGET_MS)`);
+    this.deadline = Date.now() + ms;
+  }
+
+  /** Milliseconds left for the next call; a spent budget fails the task before etcdctl starts. */
+  left(what: string): number {
+    const ms = this.deadline - Date.now();
+    if (ms <= 0) throw new Error(`${this.kind}: out of time before ${what} (budget ${agentBudgetMs(this.kind)} ms)`);
+    return ms;
+  }
+}
+
+export function etcdctl(env: NodeEnv, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<string> {
+  const sub = args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
   return new Promise((resolve, reject) => {
-    execFile(env.etcdctlBin ?? 'etcdctl', args, { env: { ...process.env, ETCDCTL_API: '3' }, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(env.etcdctlBin ?? 'etcdctl', args, { env: { ...process.env, ETCDCTL_API: '3' }, timeout: timeoutMs, killSignal: 'SIGKILL', signal, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) {
-        const msg = (stderr || err.message).trim().split('\n').filter(Boolean).slice(-2).join('; ');
-        reject(new Error(`etcdctl ${args.find((a) => !a.startsWith('-')) ?? ''} failed: ${msg}`));
+        const killed = (err as { killed?: boolean }).killed;
+        const msg = killed ? `no answer within ${timeoutMs} ms` : (stderr || err.message).trim().split('\n').filter(Boolean).slice(-2).join('; ');
+        reject(new Error(`etcdctl ${sub} failed: ${msg}`));
       } else resolve(stdout);
     });
   });
@@ -26,7 +50,7 @@ export function tlsArgs(env: NodeEnv, clientPort: number): string[] {
  * Verifies a snapshot file: the SHA-256 that `snapshot save` appends must match the content (the
  * same check `snapshot restore` makes), and `etcdctl snapshot status` must read the database.
  */
-export async function verifySnapshot(env: NodeEnv, file: string): Promise<VerifiedSnapshot> {
+export async function verifySnapshot(env: NodeEnv, file: string, budget: Budget): Promise<VerifiedSnapshot> {
   let size: number;
   try {
     size = statSync(file).size;
@@ -43,7 +67,7 @@ export async function verifySnapshot(env: NodeEnv, file: string): Promise<Verifi
   }
   let out: string;
   try {
-    out = await etcdctl(env, ['snapshot', 'status', file, '-w', 'json'], 30_000);
+    out = await etcdctl(env, ['snapshot', 'status', file, '-w', 'json'], budget.left('snapshot status'), budget.signal);
   } catch (err) {
     throw new Error(`snapshot ${file} is corrupt or unreadable: ${(err as Error).message}`);
   }

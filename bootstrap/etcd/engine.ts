@@ -23,6 +23,14 @@ export interface OpOptions {
   incidentId?: string;
 }
 
+export interface SnapshotOptions extends OpOptions {
+  /**
+   * Skip (recorded as skipped) rather than wait while another operation holds the cluster: a
+   * scheduled snapshot must neither wait behind a join nor delay it.
+   */
+  skipIfBusy?: boolean;
+}
+
 interface SnapshotRow {
   file: string;
   node: string;
@@ -69,7 +77,11 @@ export class EtcdEngine {
     return p;
   }
 
-  /** One membership-changing operation at a time per cluster; the others wait their turn. */
+  /**
+   * One operation at a time per cluster; the others wait their turn. Snapshots take it too: a save
+   * through a member that is being removed or re-joined hangs until etcdctl's deadline, and holds
+   * that node's agent (which runs one task at a time) while the operation's next task waits.
+   */
   private async exclusive<T>(cluster: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(cluster) ?? Promise.resolve();
     const next = prev.catch(() => undefined).then(fn);
@@ -318,8 +330,30 @@ export class EtcdEngine {
     });
   }
 
-  async snapshot(cluster: string, opts: OpOptions = {}): Promise<OperationResult> {
+  /** True while an operation holds the cluster (or waits for it). */
+  busy(cluster: string): boolean {
+    return this.locks.has(cluster);
+  }
+
+  async snapshot(cluster: string, opts: SnapshotOptions = {}): Promise<OperationResult> {
     const c = this.cluster(cluster);
+    if (opts.skipIfBusy && this.busy(c.cluster)) {
+      const plan: Plan = { op: 'snapshot', cluster: c.cluster, summary: 'skipped: another operation holds the cluster', steps: [] };
+      await this.recorder.write(this.recorder.newId(), 'skipped', {
+        incidentId: opts.incidentId,
+        cluster: c.cluster,
+        subject: c.cluster,
+        kind: 'etcd.snapshot',
+        actor: opts.actor ?? 'whistle',
+        reason: 'ClusterBusy: another operation on the cluster is running; the next scheduled snapshot will try again',
+        detail: { plan },
+      });
+      return { op: 'snapshot', cluster: c.cluster, plan, dryRun: Boolean(opts.dryRun), changed: false };
+    }
+    return this.exclusive(c.cluster, () => this.snapshotLocked(c, opts));
+  }
+
+  private async snapshotLocked(c: EtcdClusterConfig, opts: OpOptions): Promise<OperationResult> {
     const before = await this.reader.live(c);
     if (!before) throw new ConflictError(`cluster ${c.cluster}: no member answered; cannot take a snapshot`);
     const via = before.members.find((m) => m.healthy && m.node && !m.isLeader)?.node ?? before.via!;

@@ -1,5 +1,6 @@
 // Scheduled snapshots: one per cluster every `snapshots.intervalS`, retention applied by the task.
-// A cluster without quorum is skipped (logged), never retried in a tight loop.
+// A cluster without quorum is skipped (logged), never retried in a tight loop; so is a cluster
+// another operation holds (recorded as skipped): the snapshot waits for the next period.
 import type { Logger } from 'pino';
 import type { Component } from '../../core/component.ts';
 import type { EtcdConfig } from './config.ts';
@@ -26,8 +27,8 @@ export class SnapshotScheduler implements Component {
         if (busy) return;
         busy = true;
         const p = this.engine
-          .snapshot(c.cluster, { actor: 'schedule' })
-          .then((r) => this.log.info({ cluster: c.cluster, file: r.detail?.file }, 'scheduled etcd snapshot saved'))
+          .snapshot(c.cluster, { actor: 'schedule', skipIfBusy: true })
+          .then((r) => this.log.info({ cluster: c.cluster, file: r.detail?.file, changed: r.changed }, r.changed ? 'scheduled etcd snapshot saved' : `scheduled etcd snapshot ${r.plan.summary}`))
           .catch((err) => this.log.warn({ cluster: c.cluster, err: (err as Error).message }, 'scheduled etcd snapshot failed'))
           .finally(() => (busy = false));
         this.running.add(p);

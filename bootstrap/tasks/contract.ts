@@ -38,6 +38,32 @@ export function isTaskKind(kind: string): kind is TaskKind {
   return Object.hasOwn(TASKS, kind);
 }
 
+/**
+ * How long the agent may work on a task of these kinds. They run etcdctl, which can hang up to its
+ * own limit on a member that is being removed or re-joined; the agent stops within this budget, and
+ * the plane waits at least the budget plus `TASK_REPORT_MARGIN_MS`. Otherwise the plane could give
+ * up on a task the agent is still running, and since an agent runs its tasks one at a time, the
+ * next task (a reset, a join step) would wait behind it and fail as "not picked up".
+ */
+export const TASK_AGENT_BUDGET_MS: Partial<Record<TaskKind, number>> = {
+  'etcd.snapshot': 30_000,
+  'etcd.snapshot-verify': 20_000,
+  'etcd.restore': 45_000,
+};
+
+/** Time the plane allows beyond the agent's budget for handing out the task and reporting its result. */
+export const TASK_REPORT_MARGIN_MS = 10_000;
+
+export function agentBudgetMs(kind: TaskKind): number | undefined {
+  return TASK_AGENT_BUDGET_MS[kind];
+}
+
+/** The plane's deadline for a task of `kind`: what was asked for, never less than the agent's budget plus the margin. */
+export function planeTimeoutMs(kind: TaskKind, requestedMs: number): number {
+  const budget = TASK_AGENT_BUDGET_MS[kind];
+  return budget === undefined ? requestedMs : Math.max(requestedMs, budget + TASK_REPORT_MARGIN_MS);
+}
+
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
 function check<T>(schema: z.ZodType<T>, value: unknown, where: string): Checked<T> {

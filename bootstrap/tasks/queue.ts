@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Task, TaskResult as TaskReport } from '../../core/types.ts';
 import type { Store } from '../../store/store.ts';
-import { checkParams, checkResult, type TaskKind, type TaskParamsInput, type TaskResult } from './contract.ts';
+import { checkParams, checkResult, planeTimeoutMs, type TaskKind, type TaskParamsInput, type TaskResult } from './contract.ts';
 
 const key = (cluster: string, node: string) => `${cluster}/${node}`;
 
@@ -86,9 +86,11 @@ export class TaskQueue {
 
   /**
    * Queues a task and resolves with its outcome; a task nobody picks up or finishes fails at the
-   * deadline. Parameters that break the contract are a TaskError here, and nothing is queued.
+   * deadline (never shorter than the agent's own budget for the kind, see the contract).
+   * Parameters that break the contract are a TaskError here, and nothing is queued.
    */
-  async run<K extends TaskKind>(cluster: string, node: string, kind: K, params: TaskParamsInput<K>, timeoutMs = this.defaultTimeoutMs): Promise<TaskOutcome<K>> {
+  async run<K extends TaskKind>(cluster: string, node: string, kind: K, params: TaskParamsInput<K>, requestedMs = this.defaultTimeoutMs): Promise<TaskOutcome<K>> {
+    const timeoutMs = planeTimeoutMs(kind, requestedMs);
     const id = `task-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
     const checked = checkParams(kind, params);
     if (!checked.ok) throw new TaskError({ id, cluster, node, kind, params: {}, createdAt: Date.now() }, checked.error);
