@@ -10,6 +10,7 @@ import type { IncidentListener } from '../core/pipeline.ts';
 import type { Store } from '../store/store.ts';
 import type { EtcdEngine } from '../bootstrap/etcd/engine.ts';
 import type { TaskQueue } from '../bootstrap/tasks/queue.ts';
+import type { NodeRegistry } from '../ingest/node-registry.ts';
 import type { Approvals } from './policy/approvals.ts';
 import type { RemediationPolicy } from './policy/policy.ts';
 import type { IncidentPort, TicketPort } from './policy/ports.ts';
@@ -29,6 +30,8 @@ export interface RemediatorDeps<C> {
   /** Allow-listed tasks on node agents. */
   tasks: TaskQueue;
   etcd: EtcdEngine;
+  /** Registered agents: how many nodes a cluster has, for the max-unhealthy gate of node-scoped remediations. */
+  nodes: Pick<NodeRegistry, 'list'>;
   store: Store;
   log: Logger;
 }

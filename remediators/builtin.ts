@@ -1,5 +1,6 @@
 // The built-in remediators. A new one is a folder beside etcd-member-replace/ and one line here.
 import type { Remediator } from './api.ts';
+import diskCleanup from './disk-cleanup/index.ts';
 import etcdMemberReplace from './etcd-member-replace/index.ts';
 
-export const BUILTIN_REMEDIATORS: readonly Remediator[] = [etcdMemberReplace] as unknown as readonly Remediator[];
+export const BUILTIN_REMEDIATORS: readonly Remediator[] = [etcdMemberReplace, diskCleanup] as unknown as readonly Remediator[];

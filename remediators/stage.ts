@@ -5,6 +5,7 @@ import type { Component } from '../core/component.ts';
 import { coreServices } from '../core/services.ts';
 import { defineStage } from '../core/stage.ts';
 import { bootstrapServices } from '../bootstrap/services.ts';
+import { ingestServices } from '../ingest/services.ts';
 import type { RemediatorInstance } from './api.ts';
 import { BUILTIN_REMEDIATORS } from './builtin.ts';
 import { remediationSchema, remediatorConfig } from './config.ts';
@@ -28,6 +29,7 @@ export const remediationStage = defineStage({
     notifier: notifyServices.notifier,
     tasks: bootstrapServices.taskQueue,
     etcd: bootstrapServices.etcdEngine,
+    nodes: ingestServices.nodes,
   },
   provides: remediationServices,
   async create({ config, deps }) {
@@ -48,6 +50,7 @@ export const remediationStage = defineStage({
         tickets: deps.notifier,
         tasks: deps.tasks,
         etcd: deps.etcd,
+        nodes: deps.nodes,
         store: deps.store,
         log: log.child({ component: r.id }),
       });
