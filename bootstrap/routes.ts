@@ -1,5 +1,6 @@
 // HTTP routes of the bootstrap engine.
-// - Agents (node token): GET /v1/agent/tasks (long poll) and POST /v1/agent/tasks/:id/result.
+// - Agents (node token): GET /v1/agent/tasks (long poll), POST /v1/agent/tasks/:id/ack (received,
+//   running now) and POST /v1/agent/tasks/:id/result.
 // - Operators: /v1/etcd/:cluster/{info,init,join,remove,reset,snapshot,snapshots,restore,preflight}.
 // Approvals and the actions record are remediation's API (remediators/policy/routes.ts).
 import type { AuditLog } from '../core/audit.ts';
@@ -20,13 +21,28 @@ export function agentTaskRoutes(queue: TaskQueue, nodes: Pick<NodeRegistry, 'aut
     app.get<{ Querystring: { waitMs?: number } }>(
       '/v1/agent/tasks',
       { schema: { querystring: { type: 'object', additionalProperties: false, properties: { waitMs: { type: 'integer', minimum: 0, maximum: 60_000 } } } } },
-      async (req) => {
+      async (req, reply) => {
         const node = nodes.authenticate(bearer(req.headers.authorization));
         const ac = new AbortController();
         req.raw.once('close', () => ac.abort());
-        return { tasks: await queue.poll(node.cluster, node.node, req.query.waitMs ?? 0, ac.signal) };
+        const tasks = await queue.poll(node.cluster, node.node, req.query.waitMs ?? 0, ac.signal);
+        if (tasks.length) {
+          reply.raw.once('close', () => {
+            if (!reply.raw.writableFinished) queue.undelivered(node.cluster, node.node, tasks);
+          });
+        }
+        // `ack`: this plane wants each task acknowledged before it runs (an agent that does not know it just runs them).
+        return { tasks, ack: true };
       },
     );
+
+    app.post<{ Params: { id: string } }>('/v1/agent/tasks/:id/ack', async (req, reply) => {
+      const node = nodes.authenticate(bearer(req.headers.authorization));
+      const r = queue.acknowledge(node.cluster, node.node, req.params.id);
+      if (r === 'forbidden') throw new ForbiddenError(`task ${req.params.id} is not for ${node.cluster}/${node.node}`);
+      if (r === 'unknown') throw new NotFoundError(`task ${req.params.id} is not waiting to run (expired, or the plane restarted)`);
+      return reply.code(202).send({ accepted: true });
+    });
 
     app.post<{ Params: { id: string }; Body: TaskResult }>(
       '/v1/agent/tasks/:id/result',

@@ -1,6 +1,9 @@
 // The agent's side of the task channel: long-polls GET /v1/agent/tasks with the node token, runs
-// each task in order through the runner, and POSTs the result. A full agent embeds this; on its own
-// it is the lightweight agent the etcd tests run per node.
+// each task in order through the runner, and POSTs the result. Before running a task it acknowledges
+// it (when the plane asks for that): the plane counts the agent alive on that, and a task the plane
+// no longer waits for (expired, or the plane restarted and forgot it) is dropped, not run. A step
+// nobody awaits would otherwise be carried out behind the back of whoever plans the next one.
+// A full agent embeds this; on its own it is the lightweight agent the etcd tests run per node.
 import type { Component } from '../../core/component.ts';
 import { Backoff, sleep } from '../../core/backoff.ts';
 import type { Task, TaskResult } from '../../core/types.ts';
@@ -16,7 +19,12 @@ export interface TaskPollerOptions {
   waitMs?: number;
   onError?: (err: Error) => void;
   onResult?: (task: Task, result: TaskResult) => void;
+  /** A task that was not run because the plane did not confirm it still waits for it. */
+  onDropped?: (task: Task, why: string) => void;
 }
+
+/** How long the agent tries to acknowledge a task before dropping it. */
+const ACK_TRY_MS = 5_000;
 
 export function createTaskPoller(opts: TaskPollerOptions): Component & { readonly running: boolean } {
   const base = opts.server.replace(/\/$/, '');
@@ -46,15 +54,47 @@ export function createTaskPoller(opts: TaskPollerOptions): Component & { readonl
     }
   }
 
+  /** True when the plane confirms it waits for the task; false (and why) when it does not or cannot be reached. */
+  async function acknowledge(task: Task, signal: AbortSignal): Promise<{ ok: true } | { ok: false; why: string }> {
+    const deadline = Date.now() + ACK_TRY_MS;
+    const backoff = new Backoff({ initialMs: 100, maxMs: 1_000 });
+    let why = 'no answer';
+    while (!signal.aborted && Date.now() < deadline) {
+      try {
+        const res = await send(`${base}/v1/agent/tasks/${encodeURIComponent(task.id)}/ack`, {
+          method: 'POST',
+          headers,
+          signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]),
+        });
+        if (res.ok) return { ok: true };
+        why = `${res.status} ${(await res.text()).slice(0, 200)}`;
+        if (res.status >= 400 && res.status < 500) return { ok: false, why };
+      } catch (err) {
+        if (signal.aborted) break;
+        why = (err as Error).message;
+      }
+      await sleep(Math.min(backoff.next(), Math.max(0, deadline - Date.now())), signal);
+    }
+    return { ok: false, why };
+  }
+
   async function run(signal: AbortSignal): Promise<void> {
     const backoff = new Backoff({ initialMs: 200, maxMs: 5_000 });
     while (!signal.aborted) {
       try {
         const res = await send(`${base}/v1/agent/tasks?waitMs=${waitMs}`, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(waitMs + 10_000)]) });
         if (!res.ok) throw new Error(`GET /v1/agent/tasks: ${res.status} ${await res.text()}`);
-        const { tasks } = (await res.json()) as { tasks: Task[] };
+        const { tasks, ack } = (await res.json()) as { tasks: Task[]; ack?: boolean };
         backoff.reset();
         for (const task of tasks) {
+          if (ack) {
+            const acked = await acknowledge(task, signal);
+            if (signal.aborted) return;
+            if (!acked.ok) {
+              opts.onDropped?.(task, acked.why);
+              continue;
+            }
+          }
           const result = await opts.runner.run(task);
           opts.onResult?.(task, result);
           await report(task, result, signal);

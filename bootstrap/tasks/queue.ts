@@ -2,6 +2,8 @@
 // agent on its (long) poll, and the caller awaits the reported result with a deadline. Parameters
 // are checked against the task contract before anything is queued, and a reported result against
 // the kind's result schema before the caller sees it. Every state change is appended to `agent_tasks`.
+// An agent acknowledges each task it received before running it (`acknowledge`): a task handed to a
+// poll is no proof that it arrived, since the connection may have been gone by then.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Task, TaskResult as TaskReport } from '../../core/types.ts';
@@ -26,6 +28,8 @@ interface Inflight {
   fail: (error: string) => void;
   timer: NodeJS.Timeout;
   dispatched: boolean;
+  /** The agent said it received the task and is running it. */
+  acknowledged: boolean;
 }
 
 export class TaskError extends Error {
@@ -42,7 +46,8 @@ export class TaskQueue {
   private readonly pending = new Map<string, Task[]>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly inflight = new Map<string, Inflight>();
-  private readonly lastPoll = new Map<string, number>();
+  /** When the agent last did something: a poll arrived, a task was acknowledged or reported. */
+  private readonly lastSeen = new Map<string, number>();
   private readonly polling = new Map<string, number>();
 
   constructor(
@@ -119,13 +124,15 @@ export class TaskQueue {
         this.inflight.delete(id);
         const k = key(cluster, node);
         this.pending.set(k, (this.pending.get(k) ?? []).filter((t) => t.id !== id));
-        const error = f.dispatched
+        const error = f.acknowledged
           ? `no result from the agent on ${node} within ${timeoutMs} ms`
-          : `the agent on ${node} did not pick up the task within ${timeoutMs} ms (is it running and authorized?)`;
+          : f.dispatched
+            ? `handed to a poll of the agent on ${node}, but never acknowledged within ${timeoutMs} ms (its connection was gone, or it restarted)`
+            : `the agent on ${node} did not pick up the task within ${timeoutMs} ms (is it running and authorized?)`;
         void this.record(task, 'expired', { error });
         fail(error);
       }, timeoutMs);
-      this.inflight.set(id, { task, settle, fail, timer, dispatched: false });
+      this.inflight.set(id, { task, settle, fail, timer, dispatched: false, acknowledged: false });
       const k = key(cluster, node);
       this.pending.set(k, [...(this.pending.get(k) ?? []), task]);
       for (const wake of this.waiters.get(k) ?? []) wake();
@@ -142,7 +149,7 @@ export class TaskQueue {
   /** The agent's poll: returns queued tasks at once, or waits up to `waitMs` for one. */
   async poll(cluster: string, node: string, waitMs: number, signal?: AbortSignal): Promise<Task[]> {
     const k = key(cluster, node);
-    this.lastPoll.set(k, Date.now());
+    this.lastSeen.set(k, Date.now());
     this.polling.set(k, (this.polling.get(k) ?? 0) + 1);
     try {
       if (!(this.pending.get(k)?.length) && waitMs > 0) {
@@ -174,9 +181,38 @@ export class TaskQueue {
       }
       return tasks;
     } finally {
-      this.lastPoll.set(k, Date.now());
+      // Not "seen" here: the end of a poll is the plane's doing, and its answer may go nowhere.
       this.polling.set(k, (this.polling.get(k) ?? 1) - 1);
     }
+  }
+
+  /**
+   * The answer to a poll that handed out `tasks` never fully left (the connection closed first): the
+   * agent cannot have parsed it, so the tasks it has not acknowledged go back to the front of the
+   * node's queue for its next poll.
+   */
+  undelivered(cluster: string, node: string, tasks: Task[]): void {
+    const k = key(cluster, node);
+    const back = tasks.filter((t) => {
+      const f = this.inflight.get(t.id);
+      if (!f || f.acknowledged) return false;
+      f.dispatched = false;
+      return true;
+    });
+    if (!back.length) return;
+    this.pending.set(k, [...back, ...(this.pending.get(k) ?? [])]);
+    this.log.debug({ node, tasks: back.map((t) => t.kind) }, 'poll answer not delivered; tasks queued again');
+    for (const wake of this.waiters.get(k) ?? []) wake();
+  }
+
+  /** The agent on `node` received the task and runs it now; a task the plane no longer waits for is 'unknown' (the agent drops it). */
+  acknowledge(cluster: string, node: string, taskId: string): 'accepted' | 'unknown' | 'forbidden' {
+    const f = this.inflight.get(taskId);
+    if (!f) return 'unknown';
+    if (f.task.cluster !== cluster || f.task.node !== node) return 'forbidden';
+    f.acknowledged = true;
+    this.lastSeen.set(key(cluster, node), Date.now());
+    return 'accepted';
   }
 
   /** A result reported by the agent on `node`; results for another node's task are refused. */
@@ -184,6 +220,7 @@ export class TaskQueue {
     const f = this.inflight.get(report.taskId);
     if (!f) return 'unknown';
     if (f.task.cluster !== cluster || f.task.node !== node) return 'forbidden';
+    this.lastSeen.set(key(cluster, node), Date.now());
     clearTimeout(f.timer);
     this.inflight.delete(report.taskId);
     const settled = f.settle(report);
@@ -192,12 +229,16 @@ export class TaskQueue {
     return 'accepted';
   }
 
-  /** True while the node's agent is polling, running a task it took, or polled within `withinMs`. */
+  /**
+   * True while the node's agent has a poll open, is running a task it acknowledged, or polled,
+   * acknowledged or reported within `withinMs`. A task merely handed to a poll does not count: the
+   * poll's connection may have been gone, and then nothing runs it.
+   */
   agentAlive(cluster: string, node: string, withinMs: number): boolean {
     const k = key(cluster, node);
     if ((this.polling.get(k) ?? 0) > 0) return true;
-    for (const f of this.inflight.values()) if (f.dispatched && f.task.cluster === cluster && f.task.node === node) return true;
-    return Date.now() - (this.lastPoll.get(k) ?? 0) <= withinMs;
+    for (const f of this.inflight.values()) if (f.acknowledged && f.task.cluster === cluster && f.task.node === node) return true;
+    return Date.now() - (this.lastSeen.get(k) ?? 0) <= withinMs;
   }
 
   /** Fails every waiting task (shutdown); resolves once their records are written. */

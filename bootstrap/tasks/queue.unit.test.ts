@@ -60,4 +60,51 @@ describe('TaskQueue and the task contract', () => {
     q.complete('c', 'n1', { taskId: task!.id, ok: false, output: {}, error: 'disk full', finishedAt: Date.now() });
     expect(await run).toEqual({ ok: false, taskId: task!.id, error: 'disk full' });
   });
+
+  it('counts an agent alive on what it did, not on a task handed to its poll', async () => {
+    const { q } = queue();
+    const run = q.run('c', 'n1', 'etcd.process', {}, 1_000);
+    const [task] = await q.poll('c', 'n1', 0);
+    await new Promise((r) => setTimeout(r, 5));
+    // Handed out, but the poll's connection may have been gone: no evidence beyond the poll itself.
+    expect(q.agentAlive('c', 'n1', 1)).toBe(false);
+    expect(q.acknowledge('c', 'n1', task!.id)).toBe('accepted');
+    expect(q.agentAlive('c', 'n1', 1)).toBe(true);
+    expect(q.acknowledge('c', 'n2', task!.id)).toBe('forbidden');
+    q.complete('c', 'n1', { taskId: task!.id, ok: true, output: { running: false, pid: null, hasData: false }, finishedAt: Date.now() });
+    expect((await run).ok).toBe(true);
+    expect(q.acknowledge('c', 'n1', task!.id)).toBe('unknown');
+  });
+
+  it('names a task handed out but never acknowledged when it expires', async () => {
+    const { q } = queue();
+    const run = q.run('c', 'n1', 'etcd.process', {}, 50);
+    await q.poll('c', 'n1', 0);
+    expect(await run).toEqual({ ok: false, taskId: expect.any(String), error: expect.stringMatching(/never acknowledged/) });
+  });
+
+  it('queues a task again when the poll answer carrying it was not delivered', async () => {
+    const { q } = queue();
+    void q.run('c', 'n1', 'etcd.process', {}, 1_000);
+    const first = await q.poll('c', 'n1', 0);
+    q.undelivered('c', 'n1', first);
+    const again = await q.poll('c', 'n1', 0);
+    expect(again.map((t) => t.id)).toEqual(first.map((t) => t.id));
+    q.acknowledge('c', 'n1', again[0]!.id);
+    q.undelivered('c', 'n1', again);
+    expect(await q.poll('c', 'n1', 0)).toEqual([]);
+    await q.close();
+  });
+
+  it("never waits less for a task than the agent's budget for its kind", async () => {
+    const { q } = queue();
+    const run = q.run('c', 'n1', 'etcd.snapshot-verify', { file: 'c-1.db' }, 10);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(q.agentAlive('c', 'n1', 1_000)).toBe(false);
+    // Still waiting: the kind's budget (20 s) plus the margin overrides the 10 ms asked for.
+    const [task] = await q.poll('c', 'n1', 0);
+    expect(task?.kind).toBe('etcd.snapshot-verify');
+    await q.close();
+    expect((await run).ok).toBe(false);
+  });
 });
