@@ -47,6 +47,26 @@ export function orderStages(stages: readonly AnyStage[], coreIds: ReadonlySet<st
   return ordered;
 }
 
+/**
+ * The stages that can run on this store: on a legacy server, those needing the full schema are
+ * left out, and with them every stage that needs a service only they provide.
+ */
+export function stagesForStore(stages: readonly AnyStage[], dialect: 'modern' | 'legacy', coreIds: ReadonlySet<string>): { run: AnyStage[]; left: AnyStage[] } {
+  if (dialect === 'modern') return { run: [...stages], left: [] };
+  const left = new Set(stages.filter((s) => s.needsFullSchema));
+  for (let changed = true; changed; ) {
+    changed = false;
+    const provided = new Set([...coreIds, ...stages.filter((s) => !left.has(s)).flatMap((s) => Object.values(s.provides).map((r) => r.id))]);
+    for (const s of stages) {
+      if (!left.has(s) && Object.values(s.needs).some((r) => !provided.has(r.id))) {
+        left.add(s);
+        changed = true;
+      }
+    }
+  }
+  return { run: stages.filter((s) => !left.has(s)), left: stages.filter((s) => left.has(s)) };
+}
+
 export interface BuiltStages {
   /** Every service by id: the core's and every stage's. */
   services: Map<string, unknown>;

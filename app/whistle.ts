@@ -13,7 +13,7 @@ import { coreServices } from '../core/services.ts';
 import type { AnyStage, ServiceRef } from '../core/stage.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
-import { buildStages } from './compose.ts';
+import { buildStages, stagesForStore } from './compose.ts';
 import type { WhistleConfig } from './config.ts';
 import { buildServer } from './http-server.ts';
 import { builtinStages } from './stages.ts';
@@ -60,7 +60,9 @@ export class Whistle {
         [coreServices.clock.id, opts.clock ?? Date.now],
         [coreServices.dataDir.id, config.dataDir],
       ]);
-      const built = await buildStages(opts.stages ?? builtinStages, core, config as unknown as Record<string, unknown>);
+      const { run, left } = stagesForStore(opts.stages ?? builtinStages, store.dialect, new Set(core.keys()));
+      if (left.length > 0) log.warn({ stages: left.map((st) => st.id) }, 'the store is a legacy ClickHouse server without the full schema: these stages do not run (ingest only)');
+      const built = await buildStages(run, core, config as unknown as Record<string, unknown>);
       const server = await buildServer(config.server, log, built.routes);
       return new Whistle(config, server, built.services, built.components, built.order, !opts.store, log);
     } catch (err) {

@@ -16,6 +16,7 @@ import { TaskQueue } from './tasks/queue.ts';
 
 export const bootstrapStage = defineStage({
   id: 'bootstrap',
+  needsFullSchema: true,
   config: { section: 'etcd', schema: etcdSchema },
   needs: {
     store: coreServices.store,

@@ -50,6 +50,11 @@ export interface Stage<C = unknown, N extends ServiceRefs = ServiceRefs, P exten
   readonly config?: { readonly section: S; readonly schema: z.ZodType<C> };
   readonly needs: N;
   readonly provides: P;
+  /**
+   * The stage's tables exist only in the full schema (chDB or a modern server). On a legacy server
+   * (store/migrations/legacy/: samples, nodes, audit log) it does not run.
+   */
+  readonly needsFullSchema?: boolean;
   create(input: StageInput<C, N>): Promise<StageParts<P>>;
 }
 

@@ -15,6 +15,7 @@ import { detectorServices } from './services.ts';
 
 export const detectorsStage = defineStage({
   id: 'detectors',
+  needsFullSchema: true,
   config: { section: 'detectors', schema: detectorsSchema },
   needs: {
     store: coreServices.store,

@@ -19,6 +19,7 @@ import { remediationServices } from './services.ts';
 
 export const remediationStage = defineStage({
   id: 'remediation',
+  needsFullSchema: true,
   config: { section: 'remediation', schema: remediationSchema },
   needs: {
     store: coreServices.store,

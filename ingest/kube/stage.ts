@@ -13,6 +13,7 @@ import { KubeStateReader } from './state-reader.ts';
 
 export const kubeStage = defineStage({
   id: 'kube',
+  needsFullSchema: true,
   config: { section: 'kube', schema: kubeSchema },
   needs: {
     store: coreServices.store,

@@ -11,6 +11,7 @@ import { IncidentTimeline } from './timeline.ts';
 
 export const incidentsStage = defineStage({
   id: 'incidents',
+  needsFullSchema: true,
   config: { section: 'incidents', schema: incidentsSchema },
   needs: { store: coreServices.store, logger: coreServices.logger, registry: coreServices.metrics, auth: coreServices.operatorAuth, audit: coreServices.audit },
   provides: { manager: incidentServices.manager, timeline: incidentServices.timeline, findingSink: pipelineServices.findingSink },

@@ -11,6 +11,7 @@ import { notifyServices } from './services.ts';
 
 export const notifyStage = defineStage({
   id: 'notify',
+  needsFullSchema: true,
   config: { section: 'notifications', schema: notificationsSchema },
   needs: {
     store: coreServices.store,
