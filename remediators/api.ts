@@ -57,3 +57,8 @@ export interface Remediator<S extends z.ZodObject = z.ZodObject> {
 export function defineRemediator<S extends z.ZodObject>(r: Remediator<S>): Remediator<S> {
   return r;
 }
+
+/** The policy's lock key of node-scoped remediations: one action at a time per node, whichever remediator. */
+export function nodeTarget(cluster: string, node: string): string {
+  return `node/${cluster}/${node}`;
+}

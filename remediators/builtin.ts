@@ -2,5 +2,6 @@
 import type { Remediator } from './api.ts';
 import diskCleanup from './disk-cleanup/index.ts';
 import etcdMemberReplace from './etcd-member-replace/index.ts';
+import serviceRestart from './service-restart/index.ts';
 
-export const BUILTIN_REMEDIATORS: readonly Remediator[] = [etcdMemberReplace, diskCleanup] as unknown as readonly Remediator[];
+export const BUILTIN_REMEDIATORS: readonly Remediator[] = [etcdMemberReplace, diskCleanup, serviceRestart] as unknown as readonly Remediator[];

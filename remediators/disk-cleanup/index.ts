@@ -6,9 +6,9 @@
 // Long work runs in the background: incident events are delivered one at a time to every listener.
 import { sleep } from '../../core/backoff.ts';
 import type { IncidentEvent, IncidentView } from '../../core/pipeline.ts';
-import { defineRemediator, type RemediatorDeps, type RemediatorInstance } from '../api.ts';
+import { defineRemediator, nodeTarget, type RemediatorDeps, type RemediatorInstance } from '../api.ts';
 import { diskCleanupConfig, type DiskCleanupRemediatorConfig } from './config.ts';
-import { cleanupPlan, cleanupTarget, describeCleanup, DETECTOR, freedPerStep, ID, nodeTarget, TASK, totalFreed, underTarget, type CleanupReport, type CleanupTarget } from './logic.ts';
+import { cleanupPlan, cleanupTarget, describeCleanup, DETECTOR, freedPerStep, ID, TASK, totalFreed, underTarget, type CleanupReport, type CleanupTarget } from './logic.ts';
 import { usageSince } from './telemetry.ts';
 
 class DiskCleanup implements RemediatorInstance {

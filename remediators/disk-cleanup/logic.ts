@@ -28,11 +28,6 @@ export function cleanupTarget(inc: IncidentView): CleanupTarget | null {
   return { node, mount };
 }
 
-/** The lock key: one action at a time per node, whatever the remediator. */
-export function nodeTarget(cluster: string, node: string): string {
-  return `node/${cluster}/${node}`;
-}
-
 export function cleanupPlan(t: CleanupTarget, targetUsedPercent: number, usedPercent: unknown): string {
   const now = typeof usedPercent === 'number' ? ` (${usedPercent.toFixed(1)}% used)` : '';
   return [
