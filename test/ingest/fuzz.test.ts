@@ -50,6 +50,7 @@ describe('fuzzed requests', () => {
         byCode: r.byCode,
         serverErrors: r.serverErrors,
         noAnswer: r.noAnswer,
+        cutOff: r.cutOff,
         findings: r.findingCount,
         fuzzSamplesAccepted: r.fuzzSamplesAccepted,
         ...stored,

@@ -32,7 +32,18 @@ export function toText(n: JsonNode, maxChars = 16 * 1024 * 1024): string {
     if (length > maxChars) throw new TextTooLong(`body text over ${maxChars} characters`);
     parts.push(s);
   };
+  // A grown array holds one object 50,000 times: its text is built once.
+  const seen = new Map<object, string>();
   const write = (v: JsonNode): void => {
+    if (typeof v === 'object' && v !== null && !(v instanceof RawJson)) {
+      const known = seen.get(v);
+      if (known !== undefined) return emit(known);
+      const start = parts.length;
+      writeFresh(v);
+      seen.set(v, parts.slice(start).join(''));
+    } else writeFresh(v);
+  };
+  const writeFresh = (v: JsonNode): void => {
     if (v instanceof RawJson) emit(v.text);
     else if (v instanceof DupObject || isObject(v)) {
       // Own keys only, "__proto__" included: the fuzzer builds such keys with defineProperty.

@@ -25,6 +25,11 @@ export class RssSampler {
     this.timer = setInterval(() => this.sample(), this.everyMs);
   }
 
+  /** Resident memory now (MB), or 0 when the process is gone. */
+  now(): number {
+    return Math.round(rssMb(this.pid) ?? 0);
+  }
+
   stop(): { peakMb: number; startMb: number; endMb: number; samples: number } {
     clearInterval(this.timer);
     this.sample();
