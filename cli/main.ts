@@ -7,6 +7,7 @@ import { agentCommand } from './commands/agent.ts';
 import { configCommand } from './commands/config.ts';
 import { joinCommand } from './commands/join-command.ts';
 import { nodesCommand } from './commands/nodes.ts';
+import { remediationCommand } from './commands/remediation.ts';
 import { samplesCommand } from './commands/samples.ts';
 import { startCommand } from './commands/start.ts';
 import { extraCommands } from './extra-commands.ts';
@@ -17,7 +18,7 @@ export function program(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [startCommand(), agentCommand(), joinCommand(), configCommand(), nodesCommand(), samplesCommand(), ...extraCommands()]) p.addCommand(c);
+  for (const c of [startCommand(), agentCommand(), joinCommand(), configCommand(), nodesCommand(), samplesCommand(), remediationCommand(), ...extraCommands()]) p.addCommand(c);
   return p;
 }
 

@@ -5,6 +5,7 @@ import type { Component } from '../core/component.ts';
 import { coreServices } from '../core/services.ts';
 import { defineStage } from '../core/stage.ts';
 import { bootstrapServices } from '../bootstrap/services.ts';
+import { kubeServices } from '../ingest/kube/services.ts';
 import { ingestServices } from '../ingest/services.ts';
 import type { RemediatorInstance } from './api.ts';
 import { BUILTIN_REMEDIATORS } from './builtin.ts';
@@ -12,6 +13,9 @@ import { remediationSchema, remediatorConfig } from './config.ts';
 import { incidentServices } from './incidents/services.ts';
 import { notifyServices } from './notify/services.ts';
 import { Approvals } from './policy/approvals.ts';
+import { NodeOptOut } from './policy/node-opt-out.ts';
+import { RemediationPause } from './policy/pause.ts';
+import { pauseRoutes } from './policy/pause-routes.ts';
 import { RemediationPolicy } from './policy/policy.ts';
 import { ActionRecorder } from './policy/recorder.ts';
 import { remediationRoutes } from './policy/routes.ts';
@@ -31,13 +35,20 @@ export const remediationStage = defineStage({
     tasks: bootstrapServices.taskQueue,
     etcd: bootstrapServices.etcdEngine,
     nodes: ingestServices.nodes,
+    clusters: coreServices.clusters,
+    kubeApis: kubeServices.apis,
   },
   provides: remediationServices,
   async create({ config, deps }) {
     const log = deps.logger.child({ component: 'remediation' });
     const recorder = new ActionRecorder(deps.store);
     const approvals = new Approvals(deps.store, log.child({ component: 'approvals' }));
-    const policy = new RemediationPolicy(config, recorder, deps.incidents, deps.notifier, log);
+    const pause = new RemediationPause(deps.store, recorder);
+    const optOut = new NodeOptOut(deps.kubeApis);
+    const policy = new RemediationPolicy(config, recorder, deps.incidents, deps.notifier, log, {
+      isPaused: (cluster) => pause.isPaused(cluster),
+      nodeOptOut: (cluster, node) => optOut.check(cluster, node),
+    });
     const running: { instance: RemediatorInstance; unsubscribe: () => void }[] = [];
     for (const r of BUILTIN_REMEDIATORS) {
       const { enabled, ...own } = remediatorConfig(config, r);
@@ -71,10 +82,12 @@ export const remediationStage = defineStage({
     };
     // Plans are read back before the API serves them; stopping waits for approved plans that run.
     const plans: Component = { name: 'approvals', start: () => approvals.load(), stop: () => approvals.idle() };
+    // Read back at start (the policy waits for it): a paused cluster stays paused across restarts.
+    const pauses: Component = { name: 'remediation-pause', start: () => pause.load(), stop: async () => undefined };
     return {
       services: { policy, approvals, recorder },
-      components: [plans, remediators],
-      routes: [remediationRoutes({ approvals, recorder, auth: deps.auth, audit: deps.audit })],
+      components: [pauses, plans, remediators],
+      routes: [remediationRoutes({ approvals, recorder, auth: deps.auth, audit: deps.audit }), pauseRoutes({ pause, clusters: deps.clusters, auth: deps.auth, audit: deps.audit })],
     };
   },
 });

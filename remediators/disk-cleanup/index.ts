@@ -56,6 +56,7 @@ class DiskCleanup implements RemediatorInstance {
     await policy.remediate<CleanupReport>({
       incident: inc,
       target: nodeTarget(inc.cluster, t.node),
+      node: t.node,
       kind: TASK,
       ...this.unhealthyOf(inc.cluster),
       plan: cleanupPlan(t, config.targetUsedPercent, inc.evidence.usedPercent),

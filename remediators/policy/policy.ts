@@ -8,12 +8,21 @@ import { maxUnhealthyCount, type PolicyConfig } from './config.ts';
 import type { IncidentPort, TicketPort } from './ports.ts';
 import type { ActionRecorder } from './recorder.ts';
 
-export type Outcome = 'succeeded' | 'failed' | 'not_fixed' | 'dry_run' | 'rate_limited' | 'busy' | 'too_many_unhealthy' | 'suppressed';
+export type Outcome = 'succeeded' | 'failed' | 'not_fixed' | 'dry_run' | 'rate_limited' | 'busy' | 'too_many_unhealthy' | 'suppressed' | 'paused' | 'opted_out';
+
+/** Operators' stops: a cluster paused (`whistle remediation pause`), a node marked `whistle.io/remediation: disabled`. */
+export interface PolicyGates {
+  isPaused?(cluster: string): Promise<boolean>;
+  /** Why the node is left alone (its opt-out mark, or that it could not be read), or null when it may be acted on. */
+  nodeOptOut?(cluster: string, node: string): Promise<string | null>;
+}
 
 export interface RemediationRequest<T = unknown> {
   incident: IncidentView;
   /** The lock key: one action at a time per target (e.g. `etcd/<cluster>`). */
   target: string;
+  /** The node acted on, for node-scoped remediations: a node that opted out is left alone. */
+  node?: string;
   kind: string;
   /** Broken subjects right now and how many there are in all, for the max-unhealthy gate. */
   unhealthy: number;
@@ -39,6 +48,7 @@ export class RemediationPolicy {
     private readonly incidents: IncidentPort,
     private readonly tickets: TicketPort | undefined,
     private readonly log: Logger,
+    private readonly gates: PolicyGates = {},
   ) {}
 
   isBusy(target: string): boolean {
@@ -66,6 +76,15 @@ export class RemediationPolicy {
     if (this.incidents.isSuppressed(incident)) {
       await this.skip(r, 'Suppressed', 'a silence or maintenance window applies');
       return 'suppressed';
+    }
+    if (await this.gates.isPaused?.(incident.cluster)) {
+      await this.skip(r, 'Paused', `remediation is paused on ${incident.cluster} (whistle remediation resume ${incident.cluster})`);
+      return 'paused';
+    }
+    const optOut = r.node !== undefined ? await this.gates.nodeOptOut?.(incident.cluster, r.node) : null;
+    if (optOut) {
+      await this.skip(r, 'NodeOptedOut', `node ${r.node}: ${optOut}`);
+      return 'opted_out';
     }
     const limit = maxUnhealthyCount(this.cfg.maxUnhealthy, r.total);
     if (r.unhealthy > limit) {

@@ -55,6 +55,7 @@ class ServiceRestart implements RemediatorInstance {
     await policy.remediate<RestartReport>({
       incident: inc,
       target: nodeTarget(inc.cluster, node),
+      node,
       kind: TASK,
       ...this.unhealthyOf(inc.cluster),
       plan: restartPlan(node, config.unit, config.probeName),
