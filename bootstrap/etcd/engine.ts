@@ -252,13 +252,16 @@ export class EtcdEngine {
         members = add.members.map((m) => ({ name: m.peerURLs.includes(url) ? n.node : m.name || (c.nodes.find((x) => m.peerURLs.includes(peerURL(c, x.address)))?.node ?? ''), peerURL: m.peerURLs[0] ?? '' }));
       }
       try {
-        await this.queue.runOk(c.cluster, n.node, 'etcd.start', this.startParams(c, members, 'existing', `whistle-${c.cluster}`));
+        // Already running: a re-run of a join cut short after this step (the handler would report alreadyRunning too).
+        if (!proc.running) await this.queue.runOk(c.cluster, n.node, 'etcd.start', this.startParams(c, members, 'existing', `whistle-${c.cluster}`));
       } catch (err) {
         // Leave the cluster as it was: a learner that never started must not linger.
         if (added && memberId) await this.queue.run(c.cluster, via, 'etcd.member-remove', { clientPort: c.clientPort, memberId }).catch(() => undefined);
         throw err;
       }
-      await this.retrying(`promote ${n.node}`, () => this.queue.runOk(c.cluster, via, 'etcd.member-promote', { clientPort: c.clientPort, memberId: memberId! }), this.cfg.verifyTimeoutMs);
+      if (!existing || existing.isLearner) {
+        await this.retrying(`promote ${n.node}`, () => this.queue.runOk(c.cluster, via, 'etcd.member-promote', { clientPort: c.clientPort, memberId: memberId! }), this.cfg.verifyTimeoutMs);
+      }
       const expected = [...others.map((m) => m.node ?? m.name), n.node];
       const after = await this.reader.waitHealthy(c, expected, this.cfg.verifyTimeoutMs);
       return { changed: true, after, detail: { memberId } };
@@ -322,6 +325,11 @@ export class EtcdEngine {
         ],
       };
       this.requireAgent(c, n);
+      if (!m && before?.quorum && !opts.dryRun) {
+        // Not a member, not running, no data: already reset (a re-run after a restart cut the operation short).
+        const proc = await this.queue.runOk(c.cluster, n.node, 'etcd.process', {});
+        if (!proc.running && !proc.hasData) return { op: 'reset', cluster: c.cluster, plan: { ...plan, summary: `${n.node} is already reset: nothing to do`, steps: [] }, dryRun: false, changed: false, before };
+      }
       return this.recorded('reset', c, n.node, plan, opts, before, async () => {
         if (m) await this.retrying(`member-remove ${m.id}`, () => this.queue.runOk(c.cluster, before!.via!, 'etcd.member-remove', { clientPort: c.clientPort, memberId: m.id }));
         const r = await this.queue.runOk(c.cluster, n.node, 'etcd.reset', {});

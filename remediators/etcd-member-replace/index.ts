@@ -3,26 +3,40 @@
 //   its agent is alive, else a spare), verify every member healthy, resolve the incident.
 // - Quorum lost: never act alone. Propose the exact restore plan (newest good snapshot), put the
 //   incident in awaiting_approval, open a ticket; on approval restore and verify.
+// - After a restart: a replacement the previous process started and never finished (its `started`
+//   row is the last in `actions`) is carried on from its recorded steps, or escalated; nothing
+//   else acts until that is settled, so no step is planned twice.
 // Long work runs in the background: incident events are delivered one at a time to every listener.
 import { healthyAs, type EtcdInfo } from '../../bootstrap/etcd/cluster-view.ts';
 import { formatPlan } from '../../bootstrap/etcd/plan.ts';
 import { sleep } from '../../core/backoff.ts';
 import type { IncidentEvent, IncidentView } from '../../core/pipeline.ts';
+import type { Action } from '../../core/types.ts';
 import { defineRemediator, type RemediatorDeps, type RemediatorInstance } from '../api.ts';
 import type { ProposedPlan } from '../policy/approvals.ts';
 import { etcdMemberReplaceConfig, type EtcdMemberReplaceConfig } from './config.ts';
-import { DETECTOR, ID, quorumState, replacementCandidates, replacementPlan, stillUnhealthy } from './logic.ts';
+import { DETECTOR, ID, quorumState, readPlan, replacementCandidates, replacementPlan, stillUnhealthy, type RecordedPlan } from './logic.ts';
 
 const RESTORE = 'etcd.restore';
+const REPLACE = 'etcd.member-replace';
+/** The engine operations a replacement is made of, in order. */
+const STEPS = ['etcd.remove', 'etcd.reset', 'etcd.join'] as const;
+/** How long a restarted Whistle looks for the incident of an unfinished action before giving up on it. */
+const RESUME_TRIES = 30;
 
 class EtcdMemberReplace implements RemediatorInstance {
   private readonly inflight = new Set<Promise<unknown>>();
   /** Open etcd-quorum incidents, looked at again every `recheckMs` (a reconcile loop, not only events). */
   private readonly active = new Map<string, IncidentView>();
   private timer: NodeJS.Timeout | null = null;
+  /** False until the actions an earlier process left unfinished are carried on or escalated. */
+  private resumed = false;
+  private stopped = false;
 
   constructor(private readonly d: RemediatorDeps<EtcdMemberReplaceConfig>) {
     d.approvals.onApprove(RESTORE, (plan, actor) => this.executeRestore(plan, actor));
+    // Created before the store and the incidents are loaded: look once they answer.
+    this.background(this.resumeUnfinished());
     if (d.config.recheckMs > 0) {
       this.timer = setInterval(() => this.recheck(), d.config.recheckMs);
       this.timer.unref();
@@ -56,6 +70,7 @@ class EtcdMemberReplace implements RemediatorInstance {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     while (this.inflight.size) await Promise.allSettled([...this.inflight]);
@@ -76,7 +91,7 @@ class EtcdMemberReplace implements RemediatorInstance {
     const { etcd, policy, config } = this.d;
     if (!this.managed(inc.cluster)) return;
     const target = `etcd/${inc.cluster}`;
-    if (policy.isBusy(target)) return;
+    if (!this.resumed || policy.isBusy(target)) return;
     // Re-check live instead of trusting telemetry that may be seconds old, and again after a
     // moment: act only on a member that stays unhealthy.
     const first = await etcd.info(inc.cluster);
@@ -94,7 +109,7 @@ class EtcdMemberReplace implements RemediatorInstance {
     await policy.remediate({
       incident: inc,
       target,
-      kind: 'etcd.member-replace',
+      kind: REPLACE,
       unhealthy: bad.length,
       total: again.members.length,
       plan: r.plan,
@@ -114,6 +129,110 @@ class EtcdMemberReplace implements RemediatorInstance {
         return true;
       },
     });
+  }
+
+  // ---- after a restart: carry on what the previous process left unfinished --------------------
+
+  private async resumeUnfinished(): Promise<void> {
+    const { recorder, log } = this.d;
+    let open: Action[] = [];
+    for (let i = 0; ; i++) {
+      if (this.stopped) return;
+      try {
+        open = (await recorder.unfinished(REPLACE)).filter((a) => this.managed(a.cluster) && !a.dryRun);
+        // The incidents are rebuilt from their log at start; wait until the ones named here are back.
+        if (open.every((a) => this.d.incidents.get?.(a.incidentId)) || i >= RESUME_TRIES) break;
+      } catch (err) {
+        if (i >= RESUME_TRIES) throw err;
+        log.debug({ err: (err as Error).message }, 'actions not readable yet; looking again');
+      }
+      await sleep(1_000);
+    }
+    const replan: IncidentView[] = [];
+    try {
+      for (const a of open) {
+        const inc = await this.resumeOne(a);
+        if (inc) replan.push(inc);
+      }
+    } finally {
+      this.resumed = true;
+    }
+    for (const inc of replan) await this.memberLost(inc);
+  }
+
+  /** Carries on, or escalates, one unfinished action; returns the incident when it is to be planned afresh. */
+  private async resumeOne(a: Action): Promise<IncidentView | void> {
+    const { etcd, recorder, policy, incidents } = this.d;
+    const base = { incidentId: a.incidentId, cluster: a.cluster, subject: a.subject, kind: REPLACE, actor: ID };
+    const text = String(a.detail.plan ?? '');
+    const inc = incidents.get?.(a.incidentId);
+    if (!inc || inc.state === 'resolved') {
+      await recorder.write(a.id, 'failed', { ...base, reason: `Interrupted: Whistle stopped during this action, and its incident is ${inc ? 'resolved' : 'gone'}; nothing to carry on`, detail: { plan: text } });
+      return;
+    }
+    // The engine's own records of this incident's steps since the action began: what is done, what was cut short.
+    const rows = (await recorder.list({ incidentId: inc.id, limit: 1000 })).filter((r) => (STEPS as readonly string[]).includes(r.kind) && r.ts >= a.ts);
+    const latest = new Map<string, Action>();
+    for (const r of [...rows].sort((x, y) => x.ts - y.ts)) latest.set(r.id, r);
+    const steps = [...latest.values()];
+    const done = (kind: string, node: string) => steps.some((r) => r.kind === kind && r.subject === node && r.state === 'succeeded');
+    for (const r of steps.filter((x) => x.state === 'started')) {
+      await recorder.write(r.id, 'failed', { incidentId: r.incidentId, cluster: r.cluster, subject: r.subject, kind: r.kind, actor: ID, reason: 'Interrupted: Whistle stopped during this step; the restarted one carries the action on from here', detail: { interrupted: true } });
+    }
+    if (steps.length === 0) {
+      // Nothing changed yet: the plan may be stale (the member may be back), so look again instead.
+      const msg = `Interrupted: Whistle stopped before any step of this action ran; the restarted one looks at the cluster again`;
+      await recorder.write(a.id, 'failed', { ...base, reason: msg, detail: { plan: text } });
+      await incidents.appendHistory(inc.id, { kind: 'remediation', message: `${REPLACE}: ${msg}`, actor: ID, detail: { actionId: a.id } }).catch(() => undefined);
+      return inc;
+    }
+    const last = steps.at(-1);
+    const where = last ? `last recorded step: ${last.kind} ${last.subject}, ${last.state === 'started' ? 'started and not finished' : last.state}` : 'no step recorded yet';
+    const plan = readPlan(text);
+    const live = await etcd.info(inc.cluster).catch(() => null);
+    const why = !plan ? 'its plan does not name the lost member and its replacement' : !live?.quorum ? 'the cluster has no quorum now' : null;
+    if (why || !plan) {
+      const msg = `Whistle restarted during ${REPLACE} (${where}); not carried on: ${why}`;
+      await recorder.write(a.id, 'failed', { ...base, reason: msg, detail: { plan: text } });
+      await policy.escalate({ incident: inc, plan: text, actor: ID, kind: REPLACE }, msg);
+      return;
+    }
+    const todo = this.stepsOf(inc.cluster, plan).filter((s) => !done(s.kind, s.node));
+    await incidents
+      .appendHistory(inc.id, {
+        kind: 'remediation',
+        message: `${REPLACE}: Whistle restarted during this action (${where}); carrying it on: ${todo.map((s) => `${s.kind} ${s.node}`).join(', ') || 'verify only'}`,
+        actor: ID,
+        detail: { actionId: a.id, plan: text, resumed: true },
+      })
+      .catch(() => undefined);
+    this.d.log.info({ incident: inc.id, action: a.id, todo: todo.map((s) => s.kind) }, 'resuming an interrupted replacement');
+    try {
+      // Each engine operation looks at the cluster first, so a step cut short is finished, not repeated.
+      for (const s of todo) await s.run({ incidentId: inc.id, actor: ID });
+    } catch (err) {
+      const msg = `resumed after a restart and failed: ${(err as Error).message}`;
+      await recorder.write(a.id, 'failed', { ...base, reason: msg, detail: { plan: text, error: msg, resumed: true } });
+      await policy.escalate({ incident: inc, plan: text, actor: ID, kind: REPLACE }, msg);
+      return;
+    }
+    const after = await etcd.info(inc.cluster);
+    if (!healthyAs(after, plan.expected)) {
+      await recorder.write(a.id, 'failed', { ...base, reason: 'NotFixed', detail: { plan: text, resumed: true } });
+      await policy.escalate({ incident: inc, plan: text, actor: ID, kind: REPLACE }, 'resumed after a restart; the action ran but the problem is still there');
+      return;
+    }
+    await recorder.write(a.id, 'succeeded', { ...base, reason: 'verified (resumed after a restart)', detail: { plan: text, resumed: true } });
+    await this.resolve(inc, after, `replaced ${plan.lostNode} with ${plan.replacement} (resumed after a restart); ${plan.expected.length} members healthy`);
+  }
+
+  private stepsOf(cluster: string, p: RecordedPlan): { kind: (typeof STEPS)[number]; node: string; run: (o: { incidentId: string; actor: string }) => Promise<unknown> }[] {
+    const { etcd } = this.d;
+    return [
+      { kind: 'etcd.remove', node: p.lostNode, run: (o) => etcd.remove(cluster, p.lostNode, o) },
+      ...(p.sameNode ? [{ kind: 'etcd.reset' as const, node: p.lostNode, run: (o: { incidentId: string; actor: string }) => etcd.reset(cluster, p.lostNode, o) }] : []),
+      { kind: 'etcd.join', node: p.replacement, run: (o) => etcd.join(cluster, p.replacement, o) },
+    ];
   }
 
   /**

@@ -58,3 +58,23 @@ export function replacementPlan(cluster: EtcdClusterConfig, info: EtcdInfo, lost
   ].join('\n');
   return { lost, lostNode, replacement, expected, plan };
 }
+
+/** What a recorded replacement plan (the text `replacementPlan` writes) says: who was lost, who replaces it, who must be healthy after. */
+export interface RecordedPlan {
+  lostNode: string;
+  replacement: string;
+  sameNode: boolean;
+  expected: string[];
+}
+
+/**
+ * Reads back a plan `replacementPlan` wrote, for a restarted Whistle carrying the action on; null
+ * when the text does not name both nodes (then the action cannot be resumed, only escalated).
+ */
+export function readPlan(text: string): RecordedPlan | null {
+  const lostNode = /^ {2}1\. etcd remove (\S+) /m.exec(text)?.[1];
+  const replacement = /^ {2}3\. etcd join (\S+) /m.exec(text)?.[1];
+  const expected = /^ {2}4\. verify \d+ members healthy: (.*)$/m.exec(text)?.[1];
+  if (!lostNode || !replacement || replacement === '?' || expected === undefined) return null;
+  return { lostNode, replacement, sameNode: /^ {2}2\. etcd reset /m.test(text), expected: expected.split(', ').filter(Boolean) };
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EtcdInfo, MemberSummary } from '../../bootstrap/etcd/cluster-view.ts';
 import { etcdClusterSchema } from '../../bootstrap/etcd/config.ts';
 import type { IncidentView } from '../../core/pipeline.ts';
-import { quorumState, replacementCandidates, replacementPlan, stillUnhealthy } from './logic.ts';
+import { quorumState, readPlan, replacementCandidates, replacementPlan, stillUnhealthy } from './logic.ts';
 
 const cluster = etcdClusterSchema.parse({
   cluster: 'c1',
@@ -75,5 +75,15 @@ describe('etcd-member-replace logic', () => {
     const none = replacementPlan(cluster, live, live.members[1]!, null);
     expect(none.replacement).toBeNull();
     expect(none.plan).toContain('(none available)');
+  });
+
+  it('reads back the nodes of a recorded plan, for a restart to carry it on', () => {
+    const now = info(member('n1'), member('n2', false), member('n3'));
+    const same = replacementPlan(cluster, now, now.members[1]!, 'n2');
+    expect(readPlan(same.plan)).toEqual({ lostNode: 'n2', replacement: 'n2', sameNode: true, expected: ['n1', 'n3', 'n2'] });
+    const spare = replacementPlan(cluster, now, now.members[1]!, 'n4');
+    expect(readPlan(spare.plan)).toEqual({ lostNode: 'n2', replacement: 'n4', sameNode: false, expected: ['n1', 'n3', 'n4'] });
+    expect(readPlan(replacementPlan(cluster, now, now.members[1]!, null).plan)).toBeNull();
+    expect(readPlan('something else')).toBeNull();
   });
 });

@@ -71,6 +71,33 @@ export class ActionRecorder {
     }
   }
 
+  /**
+   * Actions of `kind` whose last row is `started`: begun, never finished (the process died in
+   * between). Rows of one action can share a millisecond, so ties go to the later state.
+   */
+  async unfinished(kind: string): Promise<Action[]> {
+    const rows = await this.store.query<{ id: string }>(
+      `SELECT id FROM actions WHERE kind = {kind:String} GROUP BY id
+       HAVING argMax(state, (ts, indexOf(['planned', 'started', 'skipped', 'succeeded', 'failed'], state))) = 'started'`,
+      { kind },
+    );
+    const out: Action[] = [];
+    for (const { id } of rows) {
+      const first = (await this.byId(id)).find((a) => a.state === 'started');
+      if (first) out.push(first);
+    }
+    return out;
+  }
+
+  /** Every row of one action, oldest first. */
+  async byId(id: string): Promise<Action[]> {
+    const rows = await this.store.query<Record<string, string | number>>(
+      `SELECT toUnixTimestamp64Milli(ts) AS ts, id, incident_id, cluster, subject, kind, state, reason, dry_run, detail FROM actions WHERE id = {id:String} ORDER BY ts`,
+      { id },
+    );
+    return rows.map(toAction);
+  }
+
   async list(filter: { cluster?: string; incidentId?: string; limit?: number } = {}): Promise<Action[]> {
     const rows = await this.store.query<Record<string, string | number>>(
       `SELECT toUnixTimestamp64Milli(ts) AS ts, id, incident_id, cluster, subject, kind, state, reason, dry_run, detail
@@ -78,17 +105,21 @@ export class ActionRecorder {
        ORDER BY ts DESC LIMIT {limit:UInt32}`,
       { cluster: filter.cluster ?? '', inc: filter.incidentId ?? '', limit: filter.limit ?? 200 },
     );
-    return rows.map((r) => ({
-      id: String(r.id),
-      incidentId: String(r.incident_id),
-      cluster: String(r.cluster),
-      subject: String(r.subject),
-      kind: String(r.kind),
-      state: String(r.state) as ActionState,
-      reason: String(r.reason),
-      dryRun: Number(r.dry_run) === 1,
-      ts: Number(r.ts),
-      detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
-    }));
+    return rows.map(toAction);
   }
+}
+
+function toAction(r: Record<string, string | number>): Action {
+  return {
+    id: String(r.id),
+    incidentId: String(r.incident_id),
+    cluster: String(r.cluster),
+    subject: String(r.subject),
+    kind: String(r.kind),
+    state: String(r.state) as ActionState,
+    reason: String(r.reason),
+    dryRun: Number(r.dry_run) === 1,
+    ts: Number(r.ts),
+    detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
+  };
 }

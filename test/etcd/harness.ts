@@ -3,14 +3,18 @@
 // for tasks (the agent's real task poller and runner) and reports etcd telemetry through etcd3
 // every `telemetryMs`. The chain under test is the shipped one: the detector engine runs
 // etcd-quorum at its tick, incidents open, etcd-member-replace acts through agent tasks, tickets go
-// to a Jira stand-in. Internals are reached only through `whistle.service(ref)`. Everything listens
-// on loopback and is stopped by `close()`.
+// to a Jira stand-in. Internals are reached only through `whistle.service(ref)`. With `external`,
+// Whistle is a real `whistle start` process instead (test/harness/whistle-process.ts) that a test
+// may SIGKILL and start again; then only its HTTP API is there. Everything listens on loopback and
+// is stopped by `close()`.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { createTaskPoller } from '../../agent/tasks/poller.ts';
+import type { Task, TaskResult } from '../../core/types.ts';
+import { WhistleProcess } from '../harness/whistle-process.ts';
 import { TaskRunner } from '../../agent/tasks/runner.ts';
 import { paths, type NodeEnv } from '../../agent/tasks/node-env.ts';
 import { loadConfig } from '../../app/config.ts';
@@ -42,6 +46,12 @@ export interface HarnessOptions {
   snapshotIntervalS?: number;
   clientPort?: number;
   peerPort?: number;
+  /** Run Whistle as a real `whistle start` process (`h.process`), not in this one. */
+  external?: boolean;
+  /** Every task an agent ran, with its result, just before the result is reported. */
+  onTaskRun?: (node: string, task: Task, result: TaskResult) => void;
+  /** A task an agent did not run because the plane did not confirm it still waits for it. */
+  onTaskDropped?: (node: string, task: Task, why: string) => void;
 }
 
 export interface TestAgent {
@@ -59,6 +69,8 @@ export class EtcdHarness {
   readonly configFile: string;
   agents: TestAgent[] = [];
   whistle!: Whistle;
+  /** With `external`: the Whistle process. */
+  process?: WhistleProcess;
   private readonly leftPolls = new AbortController();
   readonly jira = new JiraStandin(JIRA.email, JIRA.token);
   url = '';
@@ -79,7 +91,7 @@ export class EtcdHarness {
   }
 
   /** The configuration, as an operator would write it for this machine. */
-  private yaml(): string {
+  private config(): Record<string, unknown> {
     const total = this.opts.members + (this.opts.spares ?? 0) + (this.opts.ghosts ?? 0);
     const config = {
       dataDir: this.dir,
@@ -124,18 +136,25 @@ export class EtcdHarness {
         ],
       },
     };
-    return stringify(config);
+    return config;
   }
 
   async start(): Promise<void> {
     await this.jira.start();
-    writeFileSync(this.configFile, this.yaml());
-    // No environment overrides: the file alone says how this Whistle runs.
-    this.whistle = await Whistle.create(loadConfig(this.configFile, {}), { logger: this.log });
-    this.url = await this.whistle.start();
+    if (this.opts.external) {
+      // The process writes the same file (whistle.yaml in the data dir), with its port filled in.
+      this.process = new WhistleProcess({ dir: this.dir, config: this.config() });
+      this.url = await this.process.start();
+    } else {
+      writeFileSync(this.configFile, stringify(this.config()));
+      // No environment overrides: the file alone says how this Whistle runs.
+      this.whistle = await Whistle.create(loadConfig(this.configFile, {}), { logger: this.log });
+      this.url = await this.whistle.start();
+    }
     const total = this.opts.members + (this.opts.spares ?? 0);
     for (let i = 0; i < total; i++) this.agents.push(await this.startAgent(i));
   }
+
 
   get store() {
     return this.whistle.service(coreServices.store);
@@ -176,7 +195,14 @@ export class EtcdHarness {
     const { token } = (await reg.json()) as { token: string };
     const auth = await this.api('POST', `/v1/nodes/${this.cluster}/${env.node}/authorize`);
     if (auth.status !== 200) throw new Error(`authorize ${env.node}: ${JSON.stringify(auth.body)}`);
-    const agent: TestAgent = { env, token, poller: createTaskPoller({ server: this.url, token, runner: new TaskRunner({ env, timeoutMs: 60_000 }), waitMs: 10_000 }), telemetryTimer: null, alive: true };
+    const agent: TestAgent = { env, token, poller: createTaskPoller({
+        server: this.url,
+        token,
+        runner: new TaskRunner({ env, timeoutMs: 60_000 }),
+        waitMs: 10_000,
+        onResult: (task, result) => this.opts.onTaskRun?.(env.node, task, result),
+        onDropped: (task, why) => this.opts.onTaskDropped?.(env.node, task, why),
+      }), telemetryTimer: null, alive: true };
     await agent.poller.start();
     this.startTelemetry(agent);
     return agent;
@@ -300,6 +326,7 @@ export class EtcdHarness {
       if (pid) process.kill(pid, 'SIGKILL');
     }
     await this.whistle?.stop().catch(() => undefined);
+    await this.process?.kill().catch(() => undefined);
     await this.jira.stop().catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
