@@ -49,6 +49,8 @@ export interface CampaignResult {
   telemetry: Map<string, number>;
   fuzzSamplesAccepted: number;
   p99Ms: number;
+  /** The slowest answers, with what was sent: an input that is expensive to refuse shows here. */
+  slowest: { ms: number; status: number; request: string }[];
   durationMs: number;
 }
 
@@ -98,6 +100,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     telemetry: new Map(),
     fuzzSamplesAccepted: 0,
     p99Ms: 0,
+    slowest: [],
     durationMs: 0,
   };
   const latencies: number[] = [];
@@ -124,6 +127,10 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
       try {
         const a = await client.send(req, from);
         latencies.push(a.ms);
+        if (r.slowest.length < 5 || a.ms > r.slowest[r.slowest.length - 1]!.ms) {
+          r.slowest.push({ ms: Math.round(a.ms), status: a.status, request: summary(req).slice(0, 300) });
+          r.slowest.sort((x, y) => y.ms - x.ms).splice(5);
+        }
         r.byStatus[a.status] = (r.byStatus[a.status] ?? 0) + 1;
         if (a.status >= 500) r.serverErrors++;
         const v = judge(req.method, a);
