@@ -114,7 +114,36 @@ export async function drain(api: KubeApi, node: string, opts: DrainOptions): Pro
   const start = Date.now();
   const timeoutMs = opts.timeoutMs ?? 300_000;
   const deadline = start + timeoutMs;
-  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(opts.signal ? [opts.signal] : [])]);
+  // The deadline is a timer of our own, held (and cleared) here, and the loop also checks the clock.
+  // Not AbortSignal.any([AbortSignal.timeout(ms), ...]): Node (20.x, nodejs/node#57736) may collect
+  // the timeout signal inside the composite before it fires, and the composite then never aborts
+  // (a drain held by a budget went on asking well past its deadline, with nothing else to end it).
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(new Error(`drain of ${node}: deadline of ${timeoutMs} ms reached`)), timeoutMs);
+  const onCallerAbort = () => stop.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) onCallerAbort();
+  else opts.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  try {
+    return await drainUntil(api, node, opts, { start, deadline, signal: stop.signal });
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onCallerAbort);
+  }
+}
+
+/** How long the listing at the deadline may take: it decides what the result reports as blocked. */
+const FINAL_LISTING_MS = 10_000;
+
+/** A signal that aborts after `ms`, its timer held here and cleared by `clear` (see drain on AbortSignal.timeout). */
+function ownTimeout(ms: number): { signal: AbortSignal; clear: () => void } {
+  const c = new AbortController();
+  const timer = setTimeout(() => c.abort(new Error(`no answer in ${ms} ms`)), ms);
+  return { signal: c.signal, clear: () => clearTimeout(timer) };
+}
+
+async function drainUntil(api: KubeApi, node: string, opts: DrainOptions, t: { start: number; deadline: number; signal: AbortSignal }): Promise<DrainResult> {
+  const { start, deadline, signal } = t;
+  const callerAborted = () => opts.signal?.aborted === true;
   const result = (outcome: DrainResult['outcome'], rest: Partial<DrainResult>): DrainResult => ({
     node,
     outcome,
@@ -140,12 +169,18 @@ export async function drain(api: KubeApi, node: string, opts: DrainOptions): Pro
   const retry = opts.retry ?? { initialMs: 500, maxMs: 5000 };
   let outcome: DrainResult['outcome'] | null = null;
   while (outcome === null) {
+    const pastDeadline = Date.now() >= deadline;
     let pods: PodObject[] | null = null;
+    // The listing at the deadline gets a bounded moment of its own (the drain's signal has fired by
+    // then), so that a pod gone in the last round is reported gone, not blocked.
+    const final = pastDeadline && !callerAborted() ? ownTimeout(FINAL_LISTING_MS) : null;
     try {
-      pods = await listNodePods(api, node, signal);
+      pods = await listNodePods(api, node, final?.signal ?? signal);
     } catch (err) {
       // A refusal will not change by waiting; a busy or restarting API server will, within the deadline.
       if (err instanceof KubeApiError && err.status >= 400 && err.status < 500 && err.status !== 429) throw err;
+    } finally {
+      final?.clear();
     }
     const now = Date.now();
     if (pods) {
@@ -164,7 +199,9 @@ export async function drain(api: KubeApi, node: string, opts: DrainOptions): Pro
       }
       if (tracked.size === 0) outcome = 'drained';
     }
-    if (outcome === null && signal.aborted) outcome = opts.signal?.aborted ? 'aborted' : 'timed-out';
+    if (outcome === null && callerAborted()) outcome = 'aborted';
+    // The clock decides: a round cut short by the timer firing goes once more round, to the final listing.
+    if (outcome === null && pastDeadline) outcome = 'timed-out';
     if (outcome !== null) break;
 
     const due = [...tracked.values()].filter((t) => t.acceptedAt === undefined && t.nextAttemptAt <= now);

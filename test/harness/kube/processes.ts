@@ -76,27 +76,52 @@ export async function killGroup(pid: number, graceMs = 5000): Promise<void> {
   while (alive(pid) && Date.now() < deadline + 2000) await new Promise((r) => setTimeout(r, 50));
 }
 
-/** Polls `check` until it returns true; fails early when `comp` exits, naming its log tail. */
+/**
+ * Polls `check` until it returns true; fails early when `comp` exits, naming its log tail. Bounded:
+ * at `timeoutMs` it throws naming `what` (and `state()`, what was last seen), a check still running
+ * then is aborted through the signal it was handed, and `signal` (a test's) stops the wait at once.
+ */
 export async function waitUntil(
   what: string,
-  check: () => Promise<boolean>,
-  opts: { timeoutMs: number; comp?: Component; intervalMs?: number },
+  check: (signal: AbortSignal) => Promise<boolean>,
+  opts: { timeoutMs: number; comp?: Component; intervalMs?: number; signal?: AbortSignal; state?: () => string },
 ): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
+  const started = Date.now();
+  const deadline = started + opts.timeoutMs;
   let lastErr = '';
+  const seen = () => {
+    const st = opts.state?.();
+    return `${st ? `; last seen: ${st}` : ''}${lastErr ? ` (last error: ${lastErr})` : ''}`;
+  };
   for (;;) {
     if (opts.comp?.exited) {
       throw new Error(`${what}: ${opts.comp.name} exited (${opts.comp.exited}); log ${opts.comp.logFile}:\n${logTail(opts.comp.logFile)}`);
     }
+    if (opts.signal?.aborted) throw new Error(`${what}: wait stopped after ${Date.now() - started} ms (${String(opts.signal.reason ?? 'aborted')})${seen()}`);
+    const ac = new AbortController();
+    const onAbort = () => ac.abort(opts.signal?.reason);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
     try {
-      if (await check()) return;
+      const cut = new Promise<'cut'>((resolve) => {
+        timer = setTimeout(() => resolve('cut'), Math.max(0, deadline - Date.now()));
+        ac.signal.addEventListener('abort', () => resolve('cut'), { once: true });
+      });
+      const pending = check(ac.signal);
+      pending.catch(() => {});
+      if ((await Promise.race([pending, cut])) === true) return;
     } catch (err) {
       lastErr = (err as Error).message;
+    } finally {
+      clearTimeout(timer);
+      ac.abort(new Error(`${what}: check cut short`));
+      opts.signal?.removeEventListener('abort', onAbort);
     }
-    if (Date.now() > deadline) {
+    if (opts.signal?.aborted) throw new Error(`${what}: wait stopped after ${Date.now() - started} ms (${String(opts.signal.reason ?? 'aborted')})${seen()}`);
+    if (Date.now() >= deadline) {
       const tail = opts.comp ? `\nlog ${opts.comp.logFile}:\n${logTail(opts.comp.logFile)}` : '';
-      throw new Error(`${what}: not ready after ${opts.timeoutMs} ms${lastErr ? ` (last error: ${lastErr})` : ''}${tail}`);
+      throw new Error(`${what}: not ready after ${opts.timeoutMs} ms${seen()}${tail}`);
     }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
+    await new Promise((r) => setTimeout(r, Math.min(opts.intervalMs ?? 250, Math.max(0, deadline - Date.now()))));
   }
 }
