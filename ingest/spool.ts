@@ -92,6 +92,21 @@ export class DiskSpool {
     this.bytes -= size;
   }
 
+  /** Writes a part of a batch straight to dead/ (durably), for the part the store refuses. */
+  async bury(batch: BatchToSpool): Promise<string> {
+    await this.init();
+    const dest = join(this.dir, 'dead', `${String(++this.seq).padStart(16, '0')}.batch`);
+    const fh = await open(`${dest}.tmp`, 'w');
+    try {
+      await fh.writeFile(Buffer.concat([Buffer.from(`${JSON.stringify({ rows: batch.rows, lo: batch.lo, hi: batch.hi })}\n`), batch.body]));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(`${dest}.tmp`, dest);
+    return dest;
+  }
+
   /** A batch the store keeps refusing is set aside, not retried forever, and not deleted. */
   async quarantine(batch: SpooledBatch): Promise<string> {
     const size = (await stat(batch.path)).size;

@@ -11,7 +11,7 @@ import type { Component } from '../core/component.ts';
 import { OverloadedError, StoreUnavailableError, UnavailableError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
 import type { IngestMetrics } from './metrics.ts';
-import { DiskSpool } from './spool.ts';
+import { DiskSpool, type SpooledBatch } from './spool.ts';
 import type { WriteAheadLog } from './wal.ts';
 
 export interface WriterOptions {
@@ -252,7 +252,10 @@ export class BatchWriter implements Component {
       return true;
     }
     if (this.storeHealthy && ++this.batchFailures >= (this.opts.maxBatchFailures ?? 5)) {
-      // The store is up but refuses this batch: set it aside rather than block everything behind it.
+      // The store is up but refuses this batch: set aside only the requests it refuses (one bad
+      // request must not take other nodes' accepted rows with it), rather than block everything.
+      const parts = splitByChunk(batch.body);
+      if (parts.length > 1) return this.salvage(batch, parts);
       const dest = await this.spool.quarantine(batch);
       this.batchFailures = 0;
       this.metrics.spooledBatches.set(this.spool.length);
@@ -260,6 +263,27 @@ export class BatchWriter implements Component {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Writes a refused batch one request (chunk id) at a time and quarantines only those the store
+   * refuses. Crash-safe: the batch stays in the spool until done, and each part is checked by its
+   * own id first, so a part written before a crash is not written again.
+   */
+  private async salvage(batch: SpooledBatch, parts: Omit<Chunk, 'segs'>[]): Promise<boolean> {
+    const refused: Omit<Chunk, 'segs'>[] = [];
+    for (const part of parts) {
+      if ((await this.alreadyWritten(part)) || (await this.write(part))) continue;
+      if (!this.storeHealthy) return false; // the store went away meanwhile: retry the rest later
+      refused.push(part);
+    }
+    const dests: string[] = [];
+    for (const part of refused) dests.push(await this.spool.bury(part));
+    await this.spool.remove(batch);
+    this.batchFailures = 0;
+    this.metrics.spooledBatches.set(this.spool.length);
+    this.log.error({ dests, refusedRows: refused.reduce((n, p) => n + p.rows, 0), writtenRows: batch.rows - refused.reduce((n, p) => n + p.rows, 0) }, 'store refused part of a spooled batch; only the refused requests quarantined');
+    return true;
   }
 
   /**
@@ -334,4 +358,19 @@ export class BatchWriter implements Component {
   private get flushing(): boolean {
     return this.inFlight > 0;
   }
+}
+
+/** Splits JSONEachRow rows into one part per request, by each row's `batch_id`, in order. */
+export function splitByChunk(body: Buffer): Omit<Chunk, 'segs'>[] {
+  const parts = new Map<number, string[]>();
+  for (const line of body.toString('utf8').split('\n')) {
+    if (line.length === 0) continue;
+    // The encoder writes batch_id right before labels; names and numbers before it hold no quotes.
+    const m = /,"batch_id":(\d+),"labels":/.exec(line);
+    const id = m ? Number(m[1]) : -1;
+    let rows = parts.get(id);
+    if (!rows) parts.set(id, (rows = []));
+    rows.push(line);
+  }
+  return [...parts].map(([id, rows]) => ({ body: Buffer.from(rows.join('\n')), rows: rows.length, lo: id, hi: id }));
 }

@@ -19,7 +19,7 @@ import type { QueryParams, Store } from '../../store/store.ts';
 class FaultyStore implements Store {
   readonly kind = 'chdb' as const;
   readonly dialect = 'modern' as const;
-  mode: 'ok' | 'down' | 'lose-answer' | 'reject' = 'ok';
+  mode: 'ok' | 'down' | 'lose-answer' | 'reject' | 'reject-poison' = 'ok';
   constructor(private readonly inner: Store) {}
   insert(table: string, rows: readonly Record<string, unknown>[]) {
     return this.inner.insert(table, rows);
@@ -27,6 +27,8 @@ class FaultyStore implements Store {
   async insertJsonEachRow(table: string, body: string | Buffer) {
     if (this.mode === 'down') throw new StoreUnavailableError('connection refused (injected)');
     if (this.mode === 'reject') throw new Error('Code: 27. Cannot parse input (injected)');
+    // As chDB refuses a whole insert for one row it cannot take.
+    if (this.mode === 'reject-poison' && body.includes('"node":"poison-row"')) throw new Error('Code: 27. Cannot parse input (injected)');
     await this.inner.insertJsonEachRow(table, body);
     if (this.mode === 'lose-answer') {
       this.mode = 'down';
@@ -115,6 +117,23 @@ describe('BatchWriter under faults', () => {
     expect(await writer.drained(10_000)).toBe(true);
     expect(await values('after-poison')).toHaveLength(10);
     expect(await values('poison')).toHaveLength(0);
+  });
+
+  it('a refused batch costs only the request the store refuses: the other requests in it are written', async () => {
+    seq = 0;
+    const dead = () => readdirSync(join(dir, 'spool', 'dead')).length;
+    const deadBefore = dead();
+    store.mode = 'reject-poison';
+    // Three requests in one insert (batchSize 100): two good nodes around one the store refuses.
+    enqueue('good-before', 10);
+    enqueue('poison-row', 10);
+    enqueue('good-after', 10);
+    await expectEventually(() => dead() === deadBefore + 1);
+    expect(await writer.drained(10_000)).toBe(true);
+    expect(await values('good-before')).toHaveLength(10);
+    expect(await values('good-after')).toHaveLength(10);
+    expect(await values('poison-row')).toHaveLength(0);
+    store.mode = 'ok';
   });
 });
 
