@@ -8,6 +8,7 @@ import type { Component } from '../../core/component.ts';
 import { Backoff, sleep } from '../../core/backoff.ts';
 import type { Task, TaskResult } from '../../core/types.ts';
 import type { TaskRunner } from './runner.ts';
+import { withDeadline } from '../../core/deadline.ts';
 
 export interface TaskPollerOptions {
   server: string;
@@ -39,13 +40,17 @@ export function createTaskPoller(opts: TaskPollerOptions): Component & { readonl
     // A result must not be lost: retry until the server takes it (or we are stopped).
     while (!signal.aborted) {
       try {
-        const res = await send(`${base}/v1/agent/tasks/${encodeURIComponent(task.id)}/result`, {
-          method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json' },
-          body: JSON.stringify(result),
-          signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
+        const status = await withDeadline(signal, 10_000, async (s) => {
+          const res = await send(`${base}/v1/agent/tasks/${encodeURIComponent(task.id)}/result`, {
+            method: 'POST',
+            headers: { ...headers, 'content-type': 'application/json' },
+            body: JSON.stringify(result),
+            signal: s,
+          });
+          await res.arrayBuffer();
+          return res.status;
         });
-        if (res.ok || (res.status >= 400 && res.status < 500)) return;
+        if ((status >= 200 && status < 300) || (status >= 400 && status < 500)) return;
       } catch (err) {
         if (signal.aborted) return;
         opts.onError?.(err as Error);
@@ -61,13 +66,12 @@ export function createTaskPoller(opts: TaskPollerOptions): Component & { readonl
     let why = 'no answer';
     while (!signal.aborted && Date.now() < deadline) {
       try {
-        const res = await send(`${base}/v1/agent/tasks/${encodeURIComponent(task.id)}/ack`, {
-          method: 'POST',
-          headers,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]),
+        const res = await withDeadline(signal, Math.max(1, deadline - Date.now()), async (s) => {
+          const r = await send(`${base}/v1/agent/tasks/${encodeURIComponent(task.id)}/ack`, { method: 'POST', headers, signal: s });
+          return { ok: r.ok, status: r.status, text: await r.text() };
         });
         if (res.ok) return { ok: true };
-        why = `${res.status} ${(await res.text()).slice(0, 200)}`;
+        why = `${res.status} ${res.text.slice(0, 200)}`;
         if (res.status >= 400 && res.status < 500) return { ok: false, why };
       } catch (err) {
         if (signal.aborted) break;
@@ -82,9 +86,11 @@ export function createTaskPoller(opts: TaskPollerOptions): Component & { readonl
     const backoff = new Backoff({ initialMs: 200, maxMs: 5_000 });
     while (!signal.aborted) {
       try {
-        const res = await send(`${base}/v1/agent/tasks?waitMs=${waitMs}`, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(waitMs + 10_000)]) });
-        if (!res.ok) throw new Error(`GET /v1/agent/tasks: ${res.status} ${await res.text()}`);
-        const { tasks, ack } = (await res.json()) as { tasks: Task[]; ack?: boolean };
+        const { tasks, ack } = await withDeadline(signal, waitMs + 10_000, async (s) => {
+          const res = await send(`${base}/v1/agent/tasks?waitMs=${waitMs}`, { headers, signal: s });
+          if (!res.ok) throw new Error(`GET /v1/agent/tasks: ${res.status} ${await res.text()}`);
+          return (await res.json()) as { tasks: Task[]; ack?: boolean };
+        });
         backoff.reset();
         for (const task of tasks) {
           if (ack) {
