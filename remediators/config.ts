@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { Remediator } from './api.ts';
 import { BUILTIN_REMEDIATORS } from './builtin.ts';
+import { chainsSchema } from './chains-config.ts';
 import { policyFields } from './policy/config.ts';
 
 /** camelCase config key of a remediator id: "etcd-member-replace" -> "etcdMemberReplace". */
@@ -19,6 +20,16 @@ export const remediationSchema = z
   .strictObject({
     ...policyFields,
     ...Object.fromEntries(BUILTIN_REMEDIATORS.map((r) => [configKey(r.id), section(r)])),
+    /** Per detector id, the remediators that take its incidents in turn (remediators/chains.ts). */
+    chains: chainsSchema,
+  })
+  .superRefine((cfg, ctx) => {
+    const ids = BUILTIN_REMEDIATORS.map((r) => r.id);
+    for (const [detector, steps] of Object.entries(cfg.chains)) {
+      steps.forEach((s, i) => {
+        if (!ids.includes(s.remediator)) ctx.addIssue({ code: 'custom', path: ['chains', detector, i, 'remediator'], message: `must be one of ${ids.join(', ')}` });
+      });
+    }
   })
   .prefault({});
 

@@ -9,6 +9,7 @@ import { kubeServices } from '../ingest/kube/services.ts';
 import { ingestServices } from '../ingest/services.ts';
 import type { RemediatorInstance } from './api.ts';
 import { BUILTIN_REMEDIATORS } from './builtin.ts';
+import { EscalationChains } from './chains.ts';
 import { remediationSchema, remediatorConfig } from './config.ts';
 import { incidentServices } from './incidents/services.ts';
 import { notifyServices } from './notify/services.ts';
@@ -45,9 +46,12 @@ export const remediationStage = defineStage({
     const approvals = new Approvals(deps.store, log.child({ component: 'approvals' }));
     const pause = new RemediationPause(deps.store, recorder);
     const optOut = new NodeOptOut(deps.kubeApis);
+    const chains = new EscalationChains(config.chains, deps.incidents);
     const policy = new RemediationPolicy(config, recorder, deps.incidents, deps.notifier, log, {
       isPaused: (cluster) => pause.isPaused(cluster),
       nodeOptOut: (cluster, node) => optOut.check(cluster, node),
+      handOver: (r, why, tried) => chains.handOver(r, why, tried),
+      stepTimeoutMs: (incident) => chains.stepTimeoutMs(incident),
     });
     const running: { instance: RemediatorInstance; unsubscribe: () => void }[] = [];
     for (const r of BUILTIN_REMEDIATORS) {
@@ -68,7 +72,7 @@ export const remediationStage = defineStage({
       });
       // Subscribed now, before any stage starts, so no incident event is missed.
       const unsubscribe = deps.incidents.subscribe({
-        onIncidentEvent: async (e) => (r.heals.includes(e.incident.detector) ? instance.onIncidentEvent(e) : undefined),
+        onIncidentEvent: async (e) => (chains.hears(r, e.incident) ? instance.onIncidentEvent(e) : undefined),
       });
       running.push({ instance, unsubscribe });
     }

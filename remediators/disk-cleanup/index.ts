@@ -15,6 +15,11 @@ class DiskCleanup implements RemediatorInstance {
   private readonly inflight = new Set<Promise<unknown>>();
   /** Open low-disk incidents by id: the unhealthy count of the max-unhealthy gate. */
   private readonly active = new Map<string, IncidentView>();
+  /**
+   * Incidents that (re)opened while their node's lock was held, e.g. reopened by a detector tick
+   * that read samples from before the fix: looked at again when that action ends, not dropped.
+   */
+  private readonly deferred = new Set<string>();
 
   constructor(private readonly d: RemediatorDeps<DiskCleanupRemediatorConfig>) {}
 
@@ -26,14 +31,32 @@ class DiskCleanup implements RemediatorInstance {
     // Opened, or reopened (a state change back to open); remediating and escalated ones are someone's.
     if (inc.state !== 'open') return;
     const t = cleanupTarget(inc);
-    if (!t || this.d.policy.isBusy(nodeTarget(inc.cluster, t.node))) return;
+    if (!t) return;
+    if (this.d.policy.isBusy(nodeTarget(inc.cluster, t.node))) {
+      this.deferred.add(inc.id);
+      return;
+    }
     this.background(this.heal(inc, t));
   }
 
   private background(p: Promise<unknown>): void {
-    const run = p.catch((err) => this.d.log.error({ err: (err as Error).message }, 'disk-cleanup failed'));
+    const run = p.finally(() => this.retryDeferred()).catch((err) => this.d.log.error({ err: (err as Error).message }, 'disk-cleanup failed'));
     this.inflight.add(run);
     void run.finally(() => this.inflight.delete(run));
+  }
+
+  private retryDeferred(): void {
+    for (const id of [...this.deferred]) {
+      const inc = this.d.incidents.get?.(id);
+      const target = inc ? cleanupTarget(inc) : null;
+      if (!inc || inc.state !== 'open' || !target) {
+        this.deferred.delete(id);
+        continue;
+      }
+      if (this.d.policy.isBusy(nodeTarget(inc.cluster, target.node))) continue;
+      this.deferred.delete(id);
+      this.background(this.heal(inc, target));
+    }
   }
 
   async stop(): Promise<void> {

@@ -8,13 +8,24 @@ import { maxUnhealthyCount, type PolicyConfig } from './config.ts';
 import type { IncidentPort, TicketPort } from './ports.ts';
 import type { ActionRecorder } from './recorder.ts';
 
-export type Outcome = 'succeeded' | 'failed' | 'not_fixed' | 'dry_run' | 'rate_limited' | 'busy' | 'too_many_unhealthy' | 'suppressed' | 'paused' | 'opted_out';
+export type Outcome = 'succeeded' | 'failed' | 'not_fixed' | 'handed_over' | 'dry_run' | 'rate_limited' | 'busy' | 'too_many_unhealthy' | 'suppressed' | 'paused' | 'opted_out';
 
 /** Operators' stops: a cluster paused (`whistle remediation pause`), a node marked `whistle.io/remediation: disabled`. */
 export interface PolicyGates {
   isPaused?(cluster: string): Promise<boolean>;
   /** Why the node is left alone (its opt-out mark, or that it could not be read), or null when it may be acted on. */
   nodeOptOut?(cluster: string, node: string): Promise<string | null>;
+  /** An escalation chain (remediators/chains.ts): who takes an incident the action did not fix. */
+  handOver?(r: Pick<RemediationRequest, 'incident' | 'kind' | 'actor'>, why: string, tried: string | undefined): Promise<HandOver>;
+  /** How long the incident's current chain step may take to verify. */
+  stepTimeoutMs?(incident: IncidentView): number | undefined;
+}
+
+/** What the chain says after a step did not fix the incident: every step tried so far, and the next step (null: a person). */
+export interface HandOver {
+  tried: string | undefined;
+  /** Called once this action's lock is released, so the next step can take the same target. */
+  next: (() => Promise<void>) | null;
 }
 
 export interface RemediationRequest<T = unknown> {
@@ -120,20 +131,39 @@ export class RemediationPolicy {
       } catch (err) {
         const msg = (err as Error).message;
         await this.recorder.write(id, 'failed', { ...base, reason: msg, detail: { plan: r.plan, error: msg } });
-        await this.escalate(r, `the action failed: ${msg}`);
-        return 'failed';
+        return (await this.giveUp(r, `the action failed: ${msg}`, undefined)) ?? 'failed';
       }
       const after = result === undefined ? {} : { after: result as unknown };
-      if (!(await r.verify())) {
+      if (!(await this.verifyWithin(r))) {
         await this.recorder.write(id, 'failed', { ...base, reason: 'NotFixed', detail: { plan: r.plan, ...after } });
-        await this.escalate(r, 'the action ran but the problem is still there', r.report?.(result));
-        return 'not_fixed';
+        return (await this.giveUp(r, 'the action ran but the problem is still there', r.report?.(result))) ?? 'not_fixed';
       }
       await this.recorder.write(id, 'succeeded', { ...base, reason: 'verified', detail: { plan: r.plan, ...after } });
       return 'succeeded';
     } finally {
       this.busy.delete(r.target);
     }
+  }
+
+  /** The chain step's timeout bounds the wait; a verify still running afterwards may yet resolve the incident. */
+  private verifyWithin<T>(r: RemediationRequest<T>): Promise<boolean> {
+    const ms = this.gates.stepTimeoutMs?.(r.incident);
+    if (ms === undefined) return r.verify();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    return Promise.race([r.verify(), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** The next chain step takes the incident ('handed_over'), or a person does (escalate; undefined). */
+  private async giveUp<T>(r: RemediationRequest<T>, why: string, tried: string | undefined): Promise<Outcome | undefined> {
+    const h = this.gates.handOver ? await this.gates.handOver(r, why, tried) : { tried, next: null };
+    if (h.next) {
+      this.busy.delete(r.target);
+      await h.next();
+      return 'handed_over';
+    }
+    await this.escalate(r, why, h.tried);
+    return undefined;
   }
 
   /** Hands the incident to people: state escalated, and a ticket with the plan and what went wrong. */

@@ -45,6 +45,9 @@ let port: number;
 let pidFile: string;
 let t: TestWhistle;
 let agent: NodeAgent;
+/** Every state each incident went through, as its events said: resolved ones leave memory at the next refresh here (reopenWindowMs 0). */
+const states = new Map<string, string[]>();
+const reached = (id: string, state: string, what: string) => eventually(async () => states.get(id)?.includes(state), what, 60_000, 100);
 let service: string;
 
 const runningPid = async () => Number(await readFile(pidFile, 'utf8'));
@@ -80,9 +83,15 @@ beforeAll(async () => {
     // A new outage is a new incident, not the resolved one reopened.
     incidents: { reopenWindowMs: 0, refreshMs: 1_000 },
     // One node: the default 40 % of one node is none.
-    remediation: { maxUnhealthy: 1, serviceRestart: { verifyTimeoutMs: 15_000, verifyIntervalMs: 200 } },
+    // A restart that does not bring the kubelet back is tried once more, then a person gets it.
+    remediation: {
+      maxUnhealthy: 1,
+      serviceRestart: { verifyTimeoutMs: 15_000, verifyIntervalMs: 200 },
+      chains: { 'kubelet-down': [{ remediator: 'service-restart', timeoutMs: 10_000 }, { remediator: 'service-restart' }] },
+    },
   });
   const healthz = `http://127.0.0.1:${port}/healthz`;
+  t.whistle.service(incidentServices.manager).subscribe({ onIncidentEvent: async (e) => void states.set(e.incident.id, [...(states.get(e.incident.id) ?? []), e.incident.state]) });
   const cfg = parseConfig({
     agent: {
       server: t.url,
@@ -135,7 +144,7 @@ describe('service-restart remediator', () => {
     const manager = t.whistle.service(incidentServices.manager);
     const inc = await eventually(async () => manager.current().find((i) => i.detector === 'kubelet-down' && i.subject === NODE), 'a kubelet-down incident', 30_000, 100);
     const detectedAt = Date.now();
-    await eventually(async () => manager.get(inc.id)?.state === 'resolved', 'the incident resolved by the restart', 60_000, 100);
+    await reached(inc.id, 'resolved', 'the incident resolved by the restart');
     const healedAt = Date.now();
     console.log(JSON.stringify({ kind: 'service-restart', detect_s: (detectedAt - faultAt) / 1000, heal_s: (healedAt - faultAt) / 1000 }));
 
@@ -151,26 +160,39 @@ describe('service-restart remediator', () => {
     expect(shown).toContain('its kubelet probe is up (sample of');
   }, 120_000);
 
-  it('a kubelet the restart cannot bring back: the probe stays down and the incident is escalated with what the restart did', async () => {
-    // The binary is broken now: every new process exits before it listens.
-    await writeFile(service, `import { writeFileSync } from 'node:fs';\nwriteFileSync(process.argv[3], String(process.pid));\nprocess.exit(1);\n`);
+  it('a kubelet the restart cannot bring back: the probe stays down, the chain restarts it once more, then the incident is escalated with both steps tried', async () => {
     const manager = t.whistle.service(incidentServices.manager);
-    await eventually(async () => !manager.current().some((i) => i.detector === 'kubelet-down' && i.state !== 'resolved'), 'no open kubelet-down incident', 10_000);
+    // A detector tick that began before the first restart's samples can report the old outage after
+    // the resolve: wait until three ticks (1.5 s) passed with nothing open, so the next incident is this one.
+    let quietSince = Date.now();
+    await eventually(async () => {
+      if (manager.current().some((i) => i.detector === 'kubelet-down' && i.state !== 'resolved')) quietSince = Date.now();
+      return Date.now() - quietSince >= 1_500;
+    }, 'no open kubelet-down incident for three ticks', 30_000);
+    // From now on the binary is broken: every new process exits before it listens.
+    await writeFile(service, `import { writeFileSync } from 'node:fs';\nwriteFileSync(process.argv[3], String(process.pid));\nprocess.exit(1);\n`);
+    const known = new Set(manager.current().map((i) => i.id));
     const faultAt = Date.now();
     process.kill(await runningPid(), 'SIGKILL');
-    const inc = await eventually(async () => manager.current().find((i) => i.detector === 'kubelet-down' && i.subject === NODE && i.openedAt >= faultAt), 'a new kubelet-down incident', 30_000, 100);
-    await eventually(async () => manager.get(inc.id)?.state === 'escalated', 'the incident escalated', 60_000, 100);
+    const inc = await eventually(async () => manager.current().find((i) => i.detector === 'kubelet-down' && i.subject === NODE && !known.has(i.id)), 'a new kubelet-down incident', 30_000, 100);
+    await reached(inc.id, 'escalated', 'the incident escalated');
     console.log(JSON.stringify({ kind: 'service-restart', escalated_s: (Date.now() - faultAt) / 1000 }));
     expect(await answers()).toBe(false);
     const actions = await t.whistle.service(remediationServices.recorder).list({ incidentId: inc.id });
-    const notFixed = actions.find((a) => a.kind === 'node.service-restart' && a.state === 'failed');
-    expect(notFixed, JSON.stringify(actions)).toMatchObject({ reason: 'NotFixed', detail: { after: { unit: 'kubelet', exitCode: 0, probeOk: false } } });
+    const notFixed = actions.filter((a) => a.kind === 'node.service-restart' && a.state === 'failed');
+    expect(notFixed, JSON.stringify(actions)).toHaveLength(2);
+    for (const a of notFixed) expect(a).toMatchObject({ reason: 'NotFixed', detail: { after: { unit: 'kubelet', exitCode: 0, probeOk: false } } });
     // The history line follows the state change.
     const escalation = await eventually(async () => {
       const shown = (await (await t.operator('GET', `/v1/incidents/${inc.id}`)).json()) as { history: { kind: string; reason: string; detail: { tried?: string } }[] };
-      return shown.history.find((h) => h.kind === 'escalation');
-    }, 'the escalation in the incident history', 10_000);
-    expect(escalation.reason).toBe('the action ran but the problem is still there');
-    expect(escalation.detail.tried).toMatch(/restart kubelet: exit code 0, probe did not answer within \d+ ms/);
+      const handover = shown.history.find((h) => h.kind === 'handover');
+      const last = shown.history.find((h) => h.kind === 'escalation');
+      return handover && last ? { handover, last } : null;
+    }, 'the hand-over and the escalation in the incident history', 10_000);
+    expect(escalation.handover.reason).toBe('step 1 (service-restart) did not fix it: the action ran but the problem is still there; handing over to step 2 (service-restart)');
+    expect(escalation.last.reason).toBe('the action ran but the problem is still there');
+    const tried = escalation.last.detail.tried ?? '';
+    expect(tried).toMatch(/^step 1 \(service-restart, node\.service-restart\): the action ran but the problem is still there\nnode\.service-restart on kubelet-node:\n {2}- restart kubelet: exit code 0, probe did not answer within \d+ ms/);
+    expect(tried).toMatch(/\nstep 2 \(service-restart, node\.service-restart\): the action ran but the problem is still there\nnode\.service-restart on kubelet-node:\n {2}- restart kubelet: exit code 0, probe did not answer/);
   }, 120_000);
 });

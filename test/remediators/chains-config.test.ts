@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { formatIssues } from '../../core/config/load.ts';
+import { remediationSchema } from '../../remediators/config.ts';
+
+const parse = (remediation: unknown) => {
+  const r = remediationSchema.safeParse(remediation);
+  return r.success ? { ok: true as const, chains: r.data.chains } : { ok: false as const, problems: formatIssues(r.error.issues, 'remediation') };
+};
+
+describe('remediation.chains config', () => {
+  it('none by default: each detector goes to every remediator that heals it', () => {
+    expect(parse({})).toEqual({ ok: true, chains: {} });
+  });
+
+  it('takes ordered steps per detector, each with an optional timeout', () => {
+    const chains = { 'kubelet-down': [{ remediator: 'service-restart', timeoutMs: 60_000 }, { remediator: 'service-restart' }] };
+    expect(parse({ chains })).toEqual({ ok: true, chains });
+  });
+
+  it('refuses an unknown remediator, an empty chain and unknown fields, naming the field', () => {
+    expect(parse({ chains: { 'kubelet-down': [{ remediator: 'service-restart' }, { remediator: 'reboot' }] } })).toEqual({
+      ok: false,
+      problems: [expect.stringMatching(/^remediation\.chains\.kubelet-down\.1\.remediator: must be one of .*service-restart/)],
+    });
+    expect(parse({ chains: { 'low-disk': [] } })).toEqual({ ok: false, problems: ['remediation.chains.low-disk: needs at least one step'] });
+    expect(parse({ chains: { 'low-disk': [{ remediator: 'disk-cleanup', after: 1 }] } })).toMatchObject({ ok: false, problems: [expect.stringMatching(/^remediation\.chains\.low-disk\.0/)] });
+  });
+});
