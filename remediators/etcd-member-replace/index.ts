@@ -134,30 +134,33 @@ class EtcdMemberReplace implements RemediatorInstance {
   // ---- after a restart: carry on what the previous process left unfinished --------------------
 
   private async resumeUnfinished(): Promise<void> {
-    const { recorder, log } = this.d;
-    let open: Action[] = [];
-    for (let i = 0; ; i++) {
-      if (this.stopped) return;
-      try {
-        open = (await recorder.unfinished(REPLACE)).filter((a) => this.managed(a.cluster) && !a.dryRun);
-        // The incidents are rebuilt from their log at start; wait until the ones named here are back.
-        if (open.every((a) => this.d.incidents.get?.(a.incidentId)) || i >= RESUME_TRIES) break;
-      } catch (err) {
-        if (i >= RESUME_TRIES) throw err;
-        log.debug({ err: (err as Error).message }, 'actions not readable yet; looking again');
-      }
-      await sleep(1_000);
-    }
     const replan: IncidentView[] = [];
     try {
-      for (const a of open) {
-        const inc = await this.resumeOne(a);
+      for (const a of await this.unfinishedActions()) {
+        const inc = await this.resumeOne(a).catch((err) => this.d.log.error({ action: a.id, err: (err as Error).message }, 'carrying on an interrupted replacement failed'));
         if (inc) replan.push(inc);
       }
     } finally {
+      // Settled either way: a remediator that cannot read its record still heals what comes next.
       this.resumed = true;
     }
     for (const inc of replan) await this.memberLost(inc);
+  }
+
+  /** The replacements a previous process left unfinished, once the store and their incidents are back. */
+  private async unfinishedActions(): Promise<Action[]> {
+    for (let i = 0; ; i++) {
+      if (this.stopped) return [];
+      try {
+        const open = (await this.d.recorder.unfinished(REPLACE)).filter((a) => this.managed(a.cluster) && !a.dryRun);
+        // The incidents are rebuilt from their log at start; wait until the ones named here are back.
+        if (open.every((a) => this.d.incidents.get?.(a.incidentId)) || i >= RESUME_TRIES) return open;
+      } catch (err) {
+        if (i >= RESUME_TRIES) throw err;
+        this.d.log.debug({ err: (err as Error).message }, 'actions not readable yet; looking again');
+      }
+      await sleep(1_000);
+    }
   }
 
   /** Carries on, or escalates, one unfinished action; returns the incident when it is to be planned afresh. */
@@ -189,8 +192,15 @@ class EtcdMemberReplace implements RemediatorInstance {
     const last = steps.at(-1);
     const where = last ? `last recorded step: ${last.kind} ${last.subject}, ${last.state === 'started' ? 'started and not finished' : last.state}` : 'no step recorded yet';
     const plan = readPlan(text);
-    const live = await etcd.info(inc.cluster).catch(() => null);
-    const why = !plan ? 'its plan does not name the lost member and its replacement' : !live?.quorum ? 'the cluster has no quorum now' : null;
+    // The replacement node runs the remaining steps (the lost node is the same one when it is reset there).
+    const live = await this.liveOnceAgentsAreBack(inc.cluster, plan ? [plan.replacement] : []);
+    const why = !plan
+      ? 'its plan does not name the lost member and its replacement'
+      : !live?.via
+        ? `no agent of ${inc.cluster} answered within ${RESUME_TRIES} s of the restart`
+        : !live.quorum
+          ? 'the cluster has no quorum now'
+          : null;
     if (why || !plan) {
       const msg = `Whistle restarted during ${REPLACE} (${where}); not carried on: ${why}`;
       await recorder.write(a.id, 'failed', { ...base, reason: msg, detail: { plan: text } });
@@ -224,6 +234,24 @@ class EtcdMemberReplace implements RemediatorInstance {
     }
     await recorder.write(a.id, 'succeeded', { ...base, reason: 'verified (resumed after a restart)', detail: { plan: text, resumed: true } });
     await this.resolve(inc, after, `replaced ${plan.lostNode} with ${plan.replacement} (resumed after a restart); ${plan.expected.length} members healthy`);
+  }
+
+  /**
+   * The live view, once it shows quorum and the agents of `nodes` and of every healthy member poll
+   * again (the join's preflight runs on all of them), or the wait is over. Right after a restart the
+   * agents are still backing off from the outage (one may still be retrying a result the dead plane
+   * never took), and "not back yet" must be taken neither for "no quorum" nor for "agent gone".
+   */
+  private async liveOnceAgentsAreBack(cluster: string, nodes: string[]): Promise<EtcdInfo | null> {
+    const c = this.d.etcd.cluster(cluster);
+    const deadline = Date.now() + RESUME_TRIES * 1_000;
+    for (;;) {
+      const info = await this.d.etcd.info(cluster).catch(() => null);
+      const members = (info?.members ?? []).filter((m) => m.healthy && m.node).map((m) => m.node!);
+      const back = [...members, ...nodes].every((n) => this.d.etcd.reader.agentAlive(c, n));
+      if ((info?.quorum && back) || Date.now() > deadline || this.stopped) return info;
+      await sleep(1_000);
+    }
   }
 
   private stepsOf(cluster: string, p: RecordedPlan): { kind: (typeof STEPS)[number]; node: string; run: (o: { incidentId: string; actor: string }) => Promise<unknown> }[] {
