@@ -22,6 +22,10 @@ describe('remediation.chains config', () => {
       ok: false,
       problems: [expect.stringMatching(/^remediation\.chains\.kubelet-down\.1\.remediator: must be one of .*service-restart/)],
     });
+    expect(parse({ serviceRestart: { enabled: false }, chains: { 'kubelet-down': [{ remediator: 'service-restart' }] } })).toEqual({
+      ok: false,
+      problems: ['remediation.chains.kubelet-down.0.remediator: service-restart is disabled (remediation.serviceRestart.enabled: false)'],
+    });
     expect(parse({ chains: { 'low-disk': [] } })).toEqual({ ok: false, problems: ['remediation.chains.low-disk: needs at least one step'] });
     expect(parse({ chains: { 'low-disk': [{ remediator: 'disk-cleanup', after: 1 }] } })).toMatchObject({ ok: false, problems: [expect.stringMatching(/^remediation\.chains\.low-disk\.0/)] });
   });
