@@ -29,7 +29,7 @@ export const remediationSchema = z
       steps.forEach((s, i) => {
         if (!ids.includes(s.remediator)) ctx.addIssue({ code: 'custom', path: ['chains', detector, i, 'remediator'], message: `must be one of ${ids.join(', ')}` });
         // A disabled step would hold the incident with nobody acting and nobody told.
-        else if ((cfg as Record<string, { enabled?: boolean }>)[configKey(s.remediator)]?.enabled === false) {
+        else if (((cfg as Record<string, unknown>)[configKey(s.remediator)] as { enabled?: boolean } | undefined)?.enabled === false) {
           ctx.addIssue({ code: 'custom', path: ['chains', detector, i, 'remediator'], message: `${s.remediator} is disabled (remediation.${configKey(s.remediator)}.enabled: false)` });
         }
       });
