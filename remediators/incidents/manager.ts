@@ -62,7 +62,12 @@ function newIncidentId(): string {
   return `inc-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
+/** Longer than any detector tick can take (the engine's timeouts are far shorter). */
+const STALE_TICK_MS = 10 * 60_000;
+
 export class IncidentManager implements FindingSink, Component {
+  /** Resolution times of incidents already forgotten (prune), so a stale tick cannot open them anew. */
+  private readonly recentlyResolved = new Map<string, number>();
   readonly name = 'incidents';
   readonly suppressions: Suppressions;
   private readonly store: Store;
@@ -154,7 +159,8 @@ export class IncidentManager implements FindingSink, Component {
     } while (current !== this.emitting);
   }
 
-  private async refresh(): Promise<void> {
+  /** Re-reads silences and maintenance windows and forgets old resolved incidents (on a timer; tests call it). */
+  async refresh(): Promise<void> {
     try {
       await this.suppressions.load();
       this.prune();
@@ -165,13 +171,17 @@ export class IncidentManager implements FindingSink, Component {
 
   /** Forgets resolved incidents beyond the reopen window (they stay in the log). */
   private prune(): void {
-    const cutoff = this.now() - this.cfg.reopenWindowMs;
+    const now = this.now();
+    const cutoff = now - this.cfg.reopenWindowMs;
     for (const [id, rec] of this.incidents) {
       if (rec.state === 'resolved' && (rec.resolvedAt ?? 0) < cutoff) {
         this.incidents.delete(id);
         if (this.byFingerprint.get(rec.fingerprint) === id) this.byFingerprint.delete(rec.fingerprint);
+        this.recentlyResolved.set(rec.fingerprint, rec.resolvedAt ?? 0);
       }
     }
+    // No tick runs this long: older resolutions cannot be raced by one any more.
+    for (const [fp, at] of this.recentlyResolved) if (at < now - STALE_TICK_MS) this.recentlyResolved.delete(fp);
   }
 
   // ---- listeners ---------------------------------------------------------------------------------
@@ -228,6 +238,10 @@ export class IncidentManager implements FindingSink, Component {
     for (const f of byFp.values()) {
       const id = this.byFingerprint.get(f.fingerprint);
       const rec = id ? this.incidents.get(id) : undefined;
+      // A tick that began before the incident was resolved (a remediator verified the fix while
+      // the detector was still reading) says nothing new: it must not reopen what was just fixed.
+      const resolvedAt = rec ? (rec.state === 'resolved' ? rec.resolvedAt : undefined) : this.recentlyResolved.get(f.fingerprint);
+      if (resolvedAt !== undefined && ts < resolvedAt) continue;
       if (!rec || (rec.state === 'resolved' && ts - (rec.resolvedAt ?? 0) > this.cfg.reopenWindowMs)) this.open(batch, f, ts);
       else if (rec.state === 'resolved') this.reopen(batch, rec, f, ts);
       else this.attach(batch, rec, f, ts);

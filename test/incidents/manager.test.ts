@@ -206,4 +206,32 @@ describe('IncidentManager', () => {
     await m2.stop();
     await m.stop();
   });
+
+  it('a tick that began before a remediator resolved the incident does not reopen it; a later one does', async () => {
+    const { m, events } = manager(incidentsConfig({ resolveWindowMs: 5 * MIN, minOpenMs: 0, reopenWindowMs: 0, maxFlapDoublings: 3 }));
+    await m.start();
+    const t0 = c.advance(60 * MIN);
+    const fp = { subject: 'node-race' };
+    await m.report(report(t0, [finding(fp, t0)]));
+    const opened = events.find((e) => e.kind === 'opened' && e.incident.subject === 'node-race')!.incident;
+    // The tick starts (its clock reads t1), the remediator fixes and resolves meanwhile, then the
+    // tick delivers what it read before the fix.
+    const t1 = c.advance(10_000);
+    c.advance(5_000);
+    await m.transition(opened.id, 'resolved', 'disk cleaned up and verified', 'disk-cleanup');
+    await m.report(report(t1, [finding(fp, t1)]));
+    await m.idle();
+    expect(events.filter((e) => e.incident.subject === 'node-race').map((e) => e.kind)).toEqual(['opened', 'resolved']);
+    // Also once the resolved record is forgotten (reopenWindowMs 0 drops it at the next refresh).
+    await m.refresh();
+    await m.report(report(t1, [finding(fp, t1)]));
+    await m.idle();
+    expect(events.filter((e) => e.incident.subject === 'node-race').map((e) => e.kind)).toEqual(['opened', 'resolved']);
+    // A tick that began after the resolve is news: the problem is back.
+    const t2 = c.advance(10_000);
+    await m.report(report(t2, [finding(fp, t2)]));
+    await m.idle();
+    expect(events.filter((e) => e.incident.subject === 'node-race').map((e) => e.kind)).toEqual(['opened', 'resolved', 'opened']);
+    await m.stop();
+  });
 });
