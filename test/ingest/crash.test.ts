@@ -105,7 +105,9 @@ beforeAll(async () => {
   const firstHalf = [...agents, quiet].map((a) => a.run(0, BATCHES / 2));
   await Promise.all(firstHalf);
   const secondHalf = agents.map((a) => a.run(BATCHES / 2, BATCHES));
-  await new Promise((r) => setTimeout(r, 300));
+  // Mid-stream by construction, not by timing: every agent has had a batch of the second half
+  // acknowledged (so rows sit in the queue, flushed only every 3 s) and has more to send.
+  while (agents.some((a) => a.acked <= BATCHES / 2)) await new Promise((r) => setTimeout(r, 5));
   await plane.kill();
   await new Promise((r) => setTimeout(r, 500));
   await plane.start();
@@ -115,7 +117,15 @@ beforeAll(async () => {
   await Promise.all(secondHalf);
   // And each busy agent's last batch, resent once more.
   resends.push(...(await Promise.all(agents.map((a) => a.deliver(a.lastAcked!.seq, a.lastAcked!.body)))));
-  await plane.stop(); // orderly: drains the queue into the store
+  // Recovered batches sit in the spool (durable) until replayed; wait for the store to have them,
+  // since the test counts rows in the store, then stop in order.
+  for (const deadline = Date.now() + 120_000; ; ) {
+    const ready = (await (await fetch(`${plane.url}/readyz`)).json()) as { queue: number; spooledBatches: number };
+    if (ready.queue === 0 && ready.spooledBatches === 0) break;
+    if (Date.now() > deadline) throw new Error(`spool not drained: ${JSON.stringify(ready)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await plane.stop();
   recoveredLine = readFileSync(join(dir, 'whistle-2.log'), 'utf8')
     .split('\n')
     .find((l) => l.includes('recovered acknowledged batches from the write-ahead log')) ?? '';

@@ -209,6 +209,9 @@ describe('SIGKILL while notifications are being delivered', () => {
           etcdQuorum: { enabled: false },
           certExpiry: { enabled: false },
         },
+        // Notifications only: the disk-cleanup remediator would add its own thread replies
+        // (what it tried, its escalation) to these incidents, which this test does not count.
+        remediation: { diskCleanup: { enabled: false } },
         notifications: {
           groupWaitMs: 0,
           tickMs: 200,
