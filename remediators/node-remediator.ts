@@ -1,0 +1,72 @@
+// What every remediator that acts on one node shares: it follows its detector's incidents, keeps
+// the open ones (the unhealthy count of the max-unhealthy gate), acts on an incident that opens
+// or reopens, defers one whose node is locked by another action (looked at again when that action
+// ends, not dropped), and runs its long work in the background, because incident events are
+// delivered one at a time to every listener. A subclass says which node an incident is about and
+// how to heal it.
+import type { IncidentEvent, IncidentView } from '../core/pipeline.ts';
+import { nodeTarget, type RemediatorDeps, type RemediatorInstance } from './api.ts';
+
+export abstract class NodeRemediator<C, T extends { node: string }> implements RemediatorInstance {
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly active = new Map<string, IncidentView>();
+  private readonly deferred = new Set<string>();
+
+  protected constructor(
+    protected readonly d: RemediatorDeps<C>,
+    private readonly detector: string,
+    private readonly id: string,
+  ) {}
+
+  /** The node (and whatever else the heal needs) this incident is about; null when it is not for us. */
+  protected abstract target(inc: IncidentView): T | null;
+
+  protected abstract heal(inc: IncidentView, target: T): Promise<void>;
+
+  async onIncidentEvent(e: IncidentEvent): Promise<void> {
+    const inc = e.incident;
+    if (inc.detector !== this.detector) return;
+    if (inc.state === 'resolved') this.active.delete(inc.id);
+    else this.active.set(inc.id, inc);
+    // Opened, or reopened (a state change back to open); remediating and escalated ones are someone's.
+    if (inc.state !== 'open') return;
+    const t = this.target(inc);
+    if (!t) return;
+    if (this.d.policy.isBusy(nodeTarget(inc.cluster, t.node))) {
+      this.deferred.add(inc.id);
+      return;
+    }
+    this.background(this.heal(inc, t));
+  }
+
+  async stop(): Promise<void> {
+    while (this.inflight.size) await Promise.allSettled([...this.inflight]);
+  }
+
+  /** Nodes of the cluster with an open incident of this detector, and the cluster's authorized nodes. */
+  protected unhealthyOf(cluster: string): { unhealthy: number; total: number } {
+    const bad = new Set([...this.active.values()].filter((i) => i.cluster === cluster).map((i) => this.target(i)?.node ?? i.subject));
+    const total = this.d.nodes.list(cluster).filter((n) => n.status === 'authorized').length;
+    return { unhealthy: bad.size, total: Math.max(total, bad.size) };
+  }
+
+  private background(p: Promise<unknown>): void {
+    const run = p.finally(() => this.retryDeferred()).catch((err) => this.d.log.error({ err: (err as Error).message }, `${this.id} failed`));
+    this.inflight.add(run);
+    void run.finally(() => this.inflight.delete(run));
+  }
+
+  private retryDeferred(): void {
+    for (const id of [...this.deferred]) {
+      const inc = this.d.incidents.get?.(id);
+      const target = inc ? this.target(inc) : null;
+      if (!inc || inc.state !== 'open' || !target) {
+        this.deferred.delete(id);
+        continue;
+      }
+      if (this.d.policy.isBusy(nodeTarget(inc.cluster, target.node))) continue;
+      this.deferred.delete(id);
+      this.background(this.heal(inc, target));
+    }
+  }
+}
