@@ -114,6 +114,9 @@ export class WriteAheadLog {
 
   async close(): Promise<void> {
     while (this.syncing) await this.syncing;
+    // Segments are about to go: what they alone held (the resend tags) must be checkpointed first,
+    // or an agent resending across this orderly restart would be stored twice.
+    if ([...this.segments.values()].some((s) => s.outstanding <= 0)) await this.beforeDelete?.();
     for (const s of [...this.segments.values()]) {
       await s.fh.close().catch(() => undefined);
       if (s.outstanding <= 0) await rm(this.pathOf(s.seq), { force: true });

@@ -27,4 +27,21 @@ describe('backpressure', () => {
       await small.stop();
     }
   });
+
+  it('recognises a batch resent across an orderly restart (the guard is checkpointed at stop)', async () => {
+    const first = await startTestWhistle();
+    const dir = first.dir;
+    const tok = await first.addNode('resend-restart');
+    const body = { cluster: 'c1', node: 'resend-restart', samples: [{ name: 'm', value: 1, ts: Date.now() }] };
+    const send = (w: typeof first) =>
+      fetch(`${w.url}/v1/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tok}`, 'x-whistle-batch': 'epoch-r:7' }, body: JSON.stringify(body) });
+    expect(await (await send(first)).json()).toEqual({ accepted: 1 });
+    await first.whistle.stop();
+    const again = await startTestWhistle({}, { dir });
+    try {
+      expect(await (await send(again)).json()).toEqual({ accepted: 0, duplicate: true });
+    } finally {
+      await again.stop();
+    }
+  });
 });
