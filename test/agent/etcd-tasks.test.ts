@@ -69,8 +69,10 @@ describe('node agent with bootstrap tasks', () => {
       const rows = await t.whistle.store.query<{ value: number; member: string }>(
         "SELECT value, labels['member'] AS member FROM samples WHERE node = 'etcd-node-1' AND name = 'etcd_member_up' ORDER BY ts DESC LIMIT 1",
       );
-      return rows[0];
-    }, 'etcd_member_up from the agent', 30_000, 500);
+      // The collector samples every 500 ms: its latest sample may still be from before the member
+      // came up; wait for one taken since.
+      return rows[0]?.value === 1 ? rows[0] : null;
+    }, 'etcd_member_up = 1 from the agent', 30_000, 500);
     expect(up).toEqual({ value: 1, member: 'etcd-node-1' });
     const leader = await t.whistle.store.query<{ v: number }>("SELECT max(value) AS v FROM samples WHERE node = 'etcd-node-1' AND name = 'etcd_member_is_leader'");
     expect(leader[0]!.v).toBe(1);
