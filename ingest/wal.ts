@@ -44,7 +44,9 @@ interface Segment {
 }
 
 interface Pending {
-  buf: Buffer;
+  /** The record's parts (prefix, header, body), written as they are: no copy of the body. */
+  parts: Buffer[];
+  bytes: number;
   resolve: (seg: number) => void;
   reject: (err: Error) => void;
 }
@@ -89,9 +91,10 @@ export class WriteAheadLog {
     prefix.writeUInt32LE(header.length, 0);
     prefix.writeUInt32LE(rec.body.length, 4);
     prefix.writeUInt32LE(crc32(rec.body, crc32(header)), 8);
-    const buf = Buffer.concat([prefix, header, rec.body]);
+    const parts = [prefix, header, rec.body];
+    const bytes = PREFIX + header.length + rec.body.length;
     return new Promise<number>((resolve, reject) => {
-      this.pending.push({ buf, resolve, reject });
+      this.pending.push({ parts, bytes, resolve, reject });
       this.syncing ??= this.drain();
     });
   }
@@ -137,10 +140,10 @@ export class WriteAheadLog {
         this.pending = [];
         try {
           const seg = await this.segmentFor();
-          const bytes = Buffer.concat(group.map((p) => p.buf));
-          await seg.fh.write(bytes, 0, bytes.length, seg.bytes);
+          const bytes = group.reduce((n, p) => n + p.bytes, 0);
+          await writeAll(seg.fh, group.flatMap((p) => p.parts), seg.bytes);
           await seg.fh.datasync();
-          seg.bytes += bytes.length;
+          seg.bytes += bytes;
           seg.outstanding += group.length;
           for (const p of group) p.resolve(seg.seq);
           if (seg.bytes >= this.segmentBytes) await this.rotate();
@@ -176,6 +179,28 @@ export class WriteAheadLog {
     await s.fh.close().catch(() => undefined);
     await this.beforeDelete?.();
     await rm(this.pathOf(s.seq), { force: true });
+  }
+}
+
+/** Writes every buffer at `position` with writev, continuing after a short write. */
+async function writeAll(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let rest = buffers;
+  let at = position;
+  // writev takes at most IOV_MAX (1024) buffers per call on Linux; a group can hold more.
+  while (rest.length > 0) {
+    const slice = rest.slice(0, 1024);
+    const want = slice.reduce((n, b) => n + b.length, 0);
+    const { bytesWritten } = await fh.writev(slice, at);
+    at += bytesWritten;
+    if (bytesWritten === want) {
+      rest = rest.slice(slice.length);
+      continue;
+    }
+    // A short write: drop what went out and go on from the first buffer not fully written.
+    let done = bytesWritten;
+    let i = 0;
+    while (done >= slice[i]!.length) done -= slice[i++]!.length;
+    rest = [slice[i]!.subarray(done), ...rest.slice(i + 1)];
   }
 }
 
