@@ -8,6 +8,7 @@ import { ingestStage } from '../ingest/stage.ts';
 import { writerStage } from '../ingest/writer-stage.ts';
 import { incidentsStage } from '../remediators/incidents/stage.ts';
 import { notifyStage } from '../remediators/notify/stage.ts';
+import { slackActionsStage } from '../remediators/slack-actions/stage.ts';
 import { remediationStage } from '../remediators/stage.ts';
 
 export const builtinStages = [
@@ -20,4 +21,5 @@ export const builtinStages = [
   detectorsStage,
   bootstrapStage,
   remediationStage,
+  slackActionsStage,
 ] as const;

@@ -14,8 +14,11 @@ export interface Delivery {
   incident: IncidentView;
   /** What the channel returned for this incident earlier (Slack "channel/ts", Jira issue key). */
   ref?: string;
-  /** Link to the incident in Whistle. */
-  link: string;
+  /**
+   * The incident's page in the console (`<server.publicUrl>/console/incidents/<id>`). Absent when
+   * no public URL is configured: a message without a link beats one with a wrong link.
+   */
+  link?: string;
   /** What changed, for updates ("state open -> remediating: restarting member"). */
   note?: string;
   /** The remediator's plan, for escalations. */

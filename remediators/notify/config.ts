@@ -2,6 +2,8 @@
 import { z } from 'zod';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-"');
+/** Slack member IDs: U... (W... on Enterprise Grid). */
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
 const severity = z.enum(['info', 'warning', 'critical']);
 
 const retrySchema = z
@@ -23,6 +25,22 @@ const slackChannel = z.strictObject({
   /** In-call retries by the SDK (429 Retry-After is always waited for); the outbox retries beyond. */
   sdkRetries: z.number().int().nonnegative().max(10).default(3),
   timeoutMs: z.number().int().positive().default(10_000),
+  /**
+   * The buttons in this channel's messages ("Approve", "Silence 1 h"): the Slack app's Interactivity
+   * Request URL is `<server.publicUrl>/v1/slack/interactivity`. Absent: the buttons are shown but
+   * Whistle refuses what they send. Served by remediators/slack-actions/.
+   */
+  interactivity: z
+    .strictObject({
+      /** The app's Signing Secret (Basic Information, App Credentials): every request is checked against it. Never logged. */
+      signingSecret: z.string().min(16, 'must be the Slack app\'s signing secret (Basic Information, App Credentials)'),
+      /**
+       * Who may act: Slack user ID → operator name (one of server.operatorTokens), the name recorded in
+       * the audit log and the incident's timeline. A user not listed is refused.
+       */
+      users: z.record(z.string(), z.string().min(1)).default({}),
+    })
+    .optional(),
 });
 
 const emailChannel = z.strictObject({
@@ -113,7 +131,10 @@ export const notificationsSchema = z
     sendResolved: z.boolean().default(true),
     /** How often pending timers (group wait, repeat) are evaluated. */
     tickMs: z.number().int().positive().default(1_000),
-    /** Link base for incidents in messages; defaults to server.publicUrl. */
+    /**
+     * The address messages link to (`<linkBase>/console/incidents/<id>`), when people reach the
+     * console by another address than server.publicUrl; defaults to server.publicUrl.
+     */
     linkBase: z.string().url().optional(),
     retry: retrySchema,
     channels: z.array(channelSchema).default([]),
@@ -132,6 +153,10 @@ export const notificationsSchema = z
         ctx.addIssue({ code: 'custom', path: ['channels', i, 'email'], message: 'required for flavor cloud (basic auth is the account email and an API token)' });
       if (c.type === 'jira' && c.flavor === 'datacenter' && c.email)
         ctx.addIssue({ code: 'custom', path: ['channels', i, 'email'], message: 'not used by flavor datacenter (apiToken is a personal access token; for basic auth give username)' });
+      if (c.type === 'slack')
+        for (const user of Object.keys(c.interactivity?.users ?? {}))
+          if (!SLACK_USER_ID.test(user))
+            ctx.addIssue({ code: 'custom', path: ['channels', i, 'interactivity', 'users', user], message: 'must be a Slack user ID such as U0123ABCD (the profile\'s "Copy member ID")' });
       if (c.type === 'jira' && c.flavor === 'cloud' && c.username)
         ctx.addIssue({ code: 'custom', path: ['channels', i, 'username'], message: 'not used by flavor cloud (basic auth is email and apiToken)' });
     });

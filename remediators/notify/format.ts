@@ -47,8 +47,16 @@ export function since(i: IncidentView): string {
   return iso(i.openedAt);
 }
 
+/**
+ * The console's page for an incident, under the address people open Whistle at; undefined when
+ * that address is not configured (a link to a guessed host would be a wrong link).
+ */
+export function incidentLink(base: string | undefined, id: string): string | undefined {
+  return base ? `${base.replace(/\/+$/, '')}/console/incidents/${encodeURIComponent(id)}` : undefined;
+}
+
 /** The full plain-text body (email, ticket description). */
-export function textBody(i: IncidentView, link: string, note?: string): string {
+export function textBody(i: IncidentView, link: string | undefined, note?: string): string {
   return [
     `${i.summary}`,
     '',
@@ -62,6 +70,6 @@ export function textBody(i: IncidentView, link: string, note?: string): string {
     ...evidenceLines(i).map((l) => `  ${l}`),
     '',
     `Incident: ${i.id}`,
-    `Link:     ${link}`,
+    ...(link ? [`Link:     ${link}`] : []),
   ].join('\n');
 }

@@ -21,6 +21,7 @@ import type { IncidentRecord } from '../incidents/model.ts';
 import { toView } from '../incidents/model.ts';
 import { failureReason, type Channel, type Delivery, type DeliveryKind, type FailureReason } from './channel.ts';
 import type { NotificationsConfig } from './config.ts';
+import { incidentLink } from './format.ts';
 import type { NotifyMetrics } from './metrics.ts';
 import { Outbox, type OutboxEntry } from './outbox.ts';
 import { Router } from './router.ts';
@@ -33,8 +34,8 @@ export interface NotifierOptions {
   channels: Channel[];
   metrics: NotifyMetrics;
   log: Logger;
-  /** Base URL of incident links (".../v1/incidents/<id>"). */
-  linkBase: string;
+  /** The address people open Whistle at (server.publicUrl); links go to its console. None: no links. */
+  linkBase?: string;
   now?: () => number;
 }
 
@@ -190,8 +191,9 @@ export class Notifier implements Component, IncidentListener {
     while (!this.stopped && [...this.channels.keys()].some((c) => this.outbox.pendingCount(c) > 0 || this.busy.has(c))) await sleep(20);
   }
 
-  private link(id: string): string {
-    return `${this.opts.linkBase.replace(/\/$/, '')}/v1/incidents/${encodeURIComponent(id)}`;
+  /** The console's page for an incident, or undefined without a public URL. */
+  linkFor(id: string): string | undefined {
+    return incidentLink(this.opts.linkBase, id);
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -265,7 +267,9 @@ export class Notifier implements Component, IncidentListener {
   }
 
   private entry(channel: string, kind: DeliveryKind, incident: IncidentView, revision: number, key: string, note?: string, plan?: string): OutboxEntry {
-    const entry: OutboxEntry = { key, kind, channel, incident, revision, link: this.link(incident.id), enqueuedAt: this.now() };
+    const entry: OutboxEntry = { key, kind, channel, incident, revision, enqueuedAt: this.now() };
+    const link = this.linkFor(incident.id);
+    if (link) entry.link = link;
     if (note) entry.note = note;
     if (plan) entry.plan = plan;
     return entry;

@@ -26,8 +26,11 @@ export const notifyStage = defineStage({
     const metrics = createNotifyMetrics(deps.registry);
     const log = deps.logger.child({ component: 'notify' });
     const channels = config.channels.map((c) => createChannel(c, { store: deps.store, log, metrics }));
-    const scheme = deps.server.tls.enabled ? 'https' : 'http';
-    const linkBase = config.linkBase ?? deps.server.publicUrl ?? `${scheme}://${deps.server.host}:${deps.server.port}`;
+    // Links go to the console at the address people reach Whistle by. The bind address is not that
+    // address (0.0.0.0, a port behind a proxy), so without one a message carries no link at all.
+    const linkBase = config.linkBase ?? deps.server.publicUrl;
+    if (!linkBase && config.channels.length > 0)
+      log.warn('server.publicUrl is not set: notifications carry no link to the console; set it to the address people open Whistle at (e.g. https://whistle.example.com)');
     const notifier = new Notifier({ config, store: deps.store, manager: deps.manager, channels, metrics, log, linkBase });
     deps.timeline.add('notifications', (id) => notifier.outbox.deliveries(id));
     return { services: { notifier }, components: [notifier] };

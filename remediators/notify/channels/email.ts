@@ -65,7 +65,7 @@ export class EmailChannel implements Channel {
   private async mail(d: Delivery, prefix: string): Promise<DeliveryResult> {
     const root = `<${d.incident.id}@${this.domain}>`;
     const text = textBody(d.incident, d.link, d.kind === 'escalation' ? d.plan : d.note);
-    const html = `<pre style="font-family: monospace">${htmlEscape(text)}</pre><p><a href="${htmlEscape(d.link)}">Open incident ${htmlEscape(d.incident.id)} in Whistle</a></p>`;
+    const html = `<pre style="font-family: monospace">${htmlEscape(text)}</pre>${d.link ? `<p><a href="${htmlEscape(d.link)}">Open incident ${htmlEscape(d.incident.id)} in the Whistle console</a></p>` : ''}`;
     try {
       await this.transport.sendMail({
         from: this.cfg.from,

@@ -50,7 +50,7 @@ export class JiraChannel implements Channel {
     const key = existed ?? (await this.ensureTicket(d.incident, d));
     const body =
       d.kind === 'escalation'
-        ? `Escalated by Whistle's remediation.\n\nPlan:\n${d.plan ?? ''}\n\n${d.link}`
+        ? `Escalated by Whistle's remediation.\n\nPlan:\n${d.plan ?? ''}${d.link ? `\n\n${d.link}` : ''}`
         : d.kind === 'note'
           ? (d.note ?? '')
           : `${d.note ?? 'Incident changed'}\n\n${textBody(d.incident, d.link)}`;

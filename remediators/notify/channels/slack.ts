@@ -2,21 +2,19 @@
 // changes and when it resolves; what happens next goes to the message's thread (thread_ts).
 // Rate limits: the SDK waits out a 429's Retry-After before retrying (rejectRateLimitedCalls is
 // false and retries > 0); the outbox retries whatever still fails.
-import { LogLevel, WebClient, WebClientEvent, type ChatUpdateArguments, type Logger as SlackLogger, type RetryOptions } from '@slack/web-api';
+import { LogLevel, WebClient, WebClientEvent, type Logger as SlackLogger, type RetryOptions } from '@slack/web-api';
 import type { Logger } from 'pino';
-import type { IncidentView } from '../../../core/pipeline.ts';
 import type { Channel, Delivery, DeliveryResult, FailureReason } from '../channel.ts';
 import { ChannelError } from '../channel.ts';
 import type { SlackChannelConfig } from '../config.ts';
-import { evidenceLines, iso, severityTag, since, title, where } from '../format.ts';
+import { iso, title } from '../format.ts';
+import { incidentBlocks } from './slack-blocks.ts';
 
 /** What the SDK throws after waiting out a 429 (WebClient.makeRequest), to have it retried. */
 const RATE_LIMITED = /A rate limit was exceeded/;
 const METADATA_EVENT = 'whistle_incident';
 /** Thread replies carry their outbox key under this event type, to be found again. */
 const REPLY_EVENT = 'whistle_notification';
-
-const EMOJI: Record<string, string> = { CRITICAL: ':red_circle:', WARNING: ':large_orange_circle:', INFO: ':large_blue_circle:', RESOLVED: ':white_check_mark:' };
 
 /** The SDK's logger interface over pino; its debug output (request bodies) is dropped. */
 function slackLogger(log: Logger): SlackLogger {
@@ -31,37 +29,6 @@ function slackLogger(log: Logger): SlackLogger {
     getLevel: () => level,
     setName: () => undefined,
   };
-}
-
-function mrkdwnEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** The incident message: what, where, since when, evidence, links. */
-type Blocks = Extract<ChatUpdateArguments, { blocks: unknown }>['blocks'];
-
-export function incidentBlocks(i: IncidentView, link: string): Blocks {
-  const tag = severityTag(i);
-  const evidence = evidenceLines(i, 10).map(mrkdwnEscape).join('\n');
-  return [
-    { type: 'header', text: { type: 'plain_text', text: `${tag}: ${i.detector} on ${i.subject}`.slice(0, 150), emoji: true } },
-    { type: 'section', text: { type: 'mrkdwn', text: `${EMOJI[tag] ?? ''} *${mrkdwnEscape(i.summary)}*` } },
-    {
-      type: 'section',
-      fields: [
-        { type: 'mrkdwn', text: `*Where*\n${mrkdwnEscape(where(i))}` },
-        { type: 'mrkdwn', text: `*Since*\n${since(i)}` },
-        { type: 'mrkdwn', text: `*State*\n${i.state}` },
-        { type: 'mrkdwn', text: `*Severity*\n${i.severity}` },
-      ],
-    },
-    ...(evidence ? [{ type: 'section', text: { type: 'mrkdwn', text: `*Evidence*\n\`\`\`${evidence.slice(0, 2900)}\`\`\`` } }] : []),
-    {
-      type: 'actions',
-      elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open in Whistle' }, url: link, action_id: 'open_incident' }],
-    },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: `incident \`${i.id}\` · updated ${iso(i.updatedAt)}` }] },
-  ] as Blocks;
 }
 
 export interface SlackChannelDeps {
