@@ -127,8 +127,8 @@ describe('email channel', () => {
     expect(mail.text).toContain('usedPercent: 97');
     expect(mail.text).toContain('hoursToFull: 1.5');
     const id = stack.manager.current().find((i) => i.subject === 'node-mail')!.id;
-    expect(mail.text).toContain(`https://whistle.example.test/v1/incidents/${id}`);
-    expect(mail.html || '').toContain(`href="https://whistle.example.test/v1/incidents/${id}"`);
+    expect(mail.text).toContain(`https://whistle.example.test/console/incidents/${id}`);
+    expect(mail.html || '').toContain(`href="https://whistle.example.test/console/incidents/${id}"`);
     expect(mail.messageId).toBe(`<${id}@example.test>`);
     expect(mail.headers.get('x-whistle-incident')).toBe(id);
     expect(authFailures).toBe(0);

@@ -97,7 +97,7 @@ describe('Jira ticket channel, Cloud and Data Center', () => {
       const id = stack.manager.current().find((i) => i.cluster === cluster && i.subject === 'etcd')!.id;
       expect(issue.fields.labels).toEqual(['whistle', ticketLabel(id)]);
       expect(issue.fields.summary).toBe(`[WARNING] ${cluster}: etcd-quorum on etcd`);
-      expect(issue.fields.description).toContain(`https://whistle.example.test/v1/incidents/${id}`);
+      expect(issue.fields.description).toContain(`https://whistle.example.test/console/incidents/${id}`);
       expect(issue.fields.description).toContain('Where:    cluster');
       // Cloud's v3 takes rich text as an Atlassian Document; Data Center's v2 takes the text.
       if (flavor === 'cloud') expect(issue.sent.description).toMatchObject({ type: 'doc', version: 1, content: expect.arrayContaining([expect.objectContaining({ type: 'paragraph' })]) });
@@ -149,7 +149,7 @@ describe('Jira ticket channel, Cloud and Data Center', () => {
       const before = jira.issues.size;
       const searches = jira.callsTo(search).length;
       const incident = incidentView(incidentId, cluster);
-      const delivered = await channel(channelId).send({ key: 'k', kind: 'opened', incident, link: `https://whistle.example.test/v1/incidents/${incidentId}` });
+      const delivered = await channel(channelId).send({ key: 'k', kind: 'opened', incident, link: `https://whistle.example.test/console/incidents/${incidentId}` });
       expect(delivered.ref).toBe(original.key);
       expect(jira.issues.size).toBe(before);
       expect(await channel(channelId).recordedKey(incidentId)).toBe(original.key);
@@ -194,7 +194,7 @@ describe('Jira ticket channel, Cloud and Data Center', () => {
       const before = cloud.issues.size;
       const ch = channel('cloud-jira', { searchLagMs: 10_000 });
       const incident = incidentView(incidentId, 'cloud-1');
-      const d = { key: 'k', kind: 'opened' as const, incident, link: 'https://whistle.example.test/v1/incidents/x', uncertain: true };
+      const d = { key: 'k', kind: 'opened' as const, incident, link: 'https://whistle.example.test/console/incidents/x', uncertain: true };
       await expect(ch.send(d)).rejects.toMatchObject({ reason: 'search_lag', message: expect.stringMatching(/may have been created \d+ s ago.*not in search yet/) });
       expect(cloud.issues.size).toBe(before);
       await new Promise((r) => setTimeout(r, 1_600));

@@ -51,7 +51,7 @@ describe('Slack channel', () => {
     expect(blocksText).toContain('cluster prod-1'); // where
     expect(blocksText).toContain(new Date(t).toISOString().slice(0, 16)); // since when
     expect(blocksText).toContain('usedPercent: 87'); // evidence
-    expect(blocksText).toContain('https://whistle.example.test/v1/incidents/inc-'); // link
+    expect(blocksText).toContain('https://whistle.example.test/console/incidents/inc-'); // link
     expect(slack.calls.every((call) => call.token === TOKEN)).toBe(true);
 
     // The incident gets worse, then a remediator acts on it.

@@ -4,6 +4,14 @@
 // demand. It records every call it receives, and whether it has answered it yet: `holdAnswers`
 // has chosen calls carried out at once but answered only when released, as a slow Slack does, so
 // a client that dies in between has been heard without hearing back.
+//
+// Interactivity, as Slack does it: `press` is a person pressing a button of a posted message. The
+// stand-in sends the app's Request URL what Slack sends (a form field `payload` holding the
+// block_actions JSON, signed with the app's signing secret: X-Slack-Signature `v0=` HMAC-SHA256 of
+// `v0:<timestamp>:<body>`, X-Slack-Request-Timestamp), and serves the interaction's response_url
+// (five posts within 30 minutes; replace_original rewrites the message, otherwise an ephemeral
+// line for the presser; answered {"ok":true}).
+import { createHmac, randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 export interface SlackCall {
@@ -25,7 +33,34 @@ export interface SlackMessage {
   edits: number;
 }
 
+/** A post an app made to a response_url. */
+export interface SlackResponse {
+  messageTs: string;
+  user: string;
+  body: Record<string, unknown>;
+  status: number;
+}
+
+export interface PressOptions {
+  /** The message's ts and the button's action_id. */
+  ts: string;
+  actionId: string;
+  /** Who pressed it (a Slack user ID). */
+  user: string;
+  /** Sign with another secret (a forged request). */
+  signingSecret?: string;
+  /** The request's Unix time in seconds (default now; an old one is a replay). */
+  timestamp?: number;
+}
+
 export class SlackStandin {
+  /** The app's Interactivity Request URL and signing secret, as set on the app's config page. */
+  interactivity: { requestUrl: string; signingSecret: string } | null = null;
+  readonly responses: SlackResponse[] = [];
+  /** Lines only the presser sees (response_url posts without replace_original). */
+  readonly ephemerals: { user: string; text: string }[] = [];
+  private readonly responseUrls = new Map<string, { messageTs: string; user: string; uses: number; expiresAt: number }>();
+  private base = '';
   readonly calls: SlackCall[] = [];
   readonly messages = new Map<string, SlackMessage>();
   private app: FastifyInstance | null = null;
@@ -116,10 +151,83 @@ export class SlackStandin {
       }
       return result;
     });
+    app.post<{ Params: { token: string }; Body: Record<string, unknown> | undefined }>('/actions/T0STANDIN/:n/:token', async (req, reply) => {
+      const entry = this.responseUrls.get(req.params.token);
+      const body = req.body ?? {};
+      const answer = (status: number, json: Record<string, unknown>) => {
+        this.responses.push({ messageTs: entry?.messageTs ?? '', user: entry?.user ?? '', body, status });
+        return reply.code(status).send(json);
+      };
+      if (!entry) return answer(404, { ok: false, error: 'invalid_url' });
+      if (Date.now() > entry.expiresAt) return answer(404, { ok: false, error: 'expired_url' });
+      if (++entry.uses > 5) return answer(404, { ok: false, error: 'used_url' });
+      const msg = this.messages.get(entry.messageTs);
+      if (body.delete_original === true) {
+        this.messages.delete(entry.messageTs);
+      } else if (body.replace_original === true) {
+        if (!msg) return answer(404, { ok: false, error: 'message_not_found' });
+        msg.text = String(body.text ?? msg.text);
+        if (Array.isArray(body.blocks)) msg.blocks = body.blocks as unknown[];
+        msg.edits++;
+      } else {
+        if (!body.text && !body.blocks) return answer(400, { ok: false, error: 'no_text' });
+        this.ephemerals.push({ user: entry.user, text: String(body.text ?? '') });
+      }
+      return answer(200, { ok: true });
+    });
     this.app = app;
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    this.base = address;
     this.url = `${address}/api/`;
     return this.url;
+  }
+
+  /**
+   * A person presses a button of a posted message: Slack sends the block_actions payload to the
+   * app's Request URL, signed. Returns the app's answer. Throws when the message has no such
+   * button (a person cannot press one that is not there).
+   */
+  async press(o: PressOptions): Promise<{ status: number; body: string }> {
+    const msg = this.messages.get(o.ts);
+    if (!msg) throw new Error(`no message ${o.ts}`);
+    const found = findButton(msg.blocks, o.actionId);
+    if (!found) throw new Error(`message ${o.ts} has no button ${o.actionId}`);
+    const now = Date.now();
+    const token = randomBytes(12).toString('hex');
+    const n = String(this.responseUrls.size + 1);
+    this.responseUrls.set(token, { messageTs: msg.ts, user: o.user, uses: 0, expiresAt: now + 30 * 60_000 });
+    const actionTs = (now / 1000).toFixed(6);
+    const payload = {
+      type: 'block_actions',
+      user: { id: o.user, username: o.user.toLowerCase(), name: o.user.toLowerCase(), team_id: 'T0STANDIN' },
+      api_app_id: 'A0STANDIN',
+      token: 'verification-token-deprecated',
+      container: { type: 'message', message_ts: msg.ts, channel_id: msg.channel, is_ephemeral: false },
+      trigger_id: `${Math.floor(now / 1000)}.${n}.${token.slice(0, 8)}`,
+      team: { id: 'T0STANDIN', domain: 'standin' },
+      enterprise: null,
+      is_enterprise_install: false,
+      channel: { id: msg.channel, name: 'ops' },
+      message: { type: 'message', subtype: 'bot_message', text: msg.text, ts: msg.ts, bot_id: 'B0STANDIN', blocks: msg.blocks },
+      state: { values: {} },
+      response_url: `${this.base}/actions/T0STANDIN/${n}/${token}`,
+      actions: [{ ...found.button, block_id: found.blockId, action_ts: actionTs }],
+    };
+    return this.sendInteraction(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), o);
+  }
+
+  /** Sends a raw body to the Request URL, signed as Slack signs (for payloads a test makes up). */
+  async sendInteraction(rawBody: string, o: { signingSecret?: string; timestamp?: number; contentType?: string } = {}): Promise<{ status: number; body: string }> {
+    if (!this.interactivity) throw new Error('interactivity is not configured on the stand-in');
+    const timestamp = String(o.timestamp ?? Math.floor(Date.now() / 1000));
+    const secret = o.signingSecret ?? this.interactivity.signingSecret;
+    const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`;
+    const res = await fetch(this.interactivity.requestUrl, {
+      method: 'POST',
+      headers: { 'content-type': o.contentType ?? 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature, 'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)' },
+      body: rawBody,
+    });
+    return { status: res.status, body: await res.text() };
   }
 
   private handle(method: string, token: string | null, body: Record<string, unknown>): Record<string, unknown> {
@@ -185,4 +293,18 @@ export class SlackStandin {
     await this.app?.close();
     this.app = null;
   }
+}
+
+/** The button with this action_id in a message's actions blocks, as Slack reports it pressed. */
+function findButton(blocks: unknown[], actionId: string): { blockId: string; button: Record<string, unknown> } | null {
+  for (const b of blocks as { type?: string; block_id?: string; elements?: Record<string, unknown>[] }[]) {
+    if (b.type !== 'actions') continue;
+    const e = b.elements?.find((x) => x.action_id === actionId);
+    if (e) {
+      const button: Record<string, unknown> = { action_id: e.action_id, text: e.text, type: 'button' };
+      for (const k of ['value', 'style', 'url']) if (e[k] !== undefined) button[k] = e[k];
+      return { blockId: b.block_id ?? 'standin', button };
+    }
+  }
+  return null;
 }
