@@ -5,6 +5,7 @@ import { clusterName as name } from '../core/config/schema.ts';
 import { isLoopbackHost } from '../core/loopback.ts';
 import { diskCleanupSchema } from './tasks/disk-cleanup-config.ts';
 import { checkServiceTimeouts, servicesSchema } from './tasks/service-restart-config.ts';
+import { checkPackageUnits, packagesSchema } from './tasks/upgrade-install-config.ts';
 
 const httpProbe = z.strictObject({ name, url: z.string().url(), timeoutMs: z.number().int().positive().default(2000), insecure: z.boolean().default(false) });
 const tcpProbe = z.strictObject({ name, host: z.string().min(1), port: z.number().int().min(1).max(65535), timeoutMs: z.number().int().positive().default(2000) });
@@ -84,8 +85,17 @@ export const agentSchema = z.strictObject({
       diskCleanup: diskCleanupSchema,
       /** `node.service-restart`: the only units it restarts, each with its command and probe. */
       services: servicesSchema,
+      /**
+       * `node.upgrade-install`: the components this node manages, each with its package command,
+       * its version command and the services restarted after it. Their versions are reported as
+       * `node_component_version` even when tasks are off.
+       */
+      packages: packagesSchema,
     })
-    .superRefine((tasks, ctx) => checkServiceTimeouts(tasks.services, tasks.taskTimeoutMs, ctx))
+    .superRefine((tasks, ctx) => {
+      checkServiceTimeouts(tasks.services, tasks.taskTimeoutMs, ctx);
+      checkPackageUnits(tasks.packages, tasks.services, ctx);
+    })
     .prefault({}),
   probes: z
     .strictObject({

@@ -16,6 +16,7 @@ import type { AgentConfig } from './config.ts';
 import type { Component } from '../core/component.ts';
 import type { Logger } from '../core/log.ts';
 import { defaultCollectors } from './collectors/index.ts';
+import { ComponentVersionsCollector } from './collectors/component-versions.ts';
 import { EtcdCollector } from './collectors/etcd.ts';
 import { AgentTaskWorker } from './tasks/agent-task-worker.ts';
 import type { NodeEnv } from './tasks/node-env.ts';
@@ -74,15 +75,19 @@ export class NodeAgent implements Component {
     this.log = opts.logger;
     this.stats = new AgentStats(opts.registry);
     this.collectors = opts.collectors ?? defaultCollectors(cfg);
+    const dataRoot = resolve(cfg.tasks.dataRoot ?? join(this.stateDir, 'node'));
+    // Versions are telemetry: reported whenever components are configured, tasks on or off.
+    if (!opts.collectors && cfg.tasks.packages.length > 0) this.collectors.push(new ComponentVersionsCollector(cfg.tasks.packages, dataRoot));
     if (cfg.tasks.enabled) {
       this.taskEnv = {
         cluster: this.cluster,
         node: this.node,
         address: cfg.tasks.address,
-        dataRoot: resolve(cfg.tasks.dataRoot ?? join(this.stateDir, 'node')),
+        dataRoot,
         backupDir: resolve(cfg.tasks.backupDir ?? join(this.stateDir, 'backups')),
         diskCleanup: cfg.tasks.diskCleanup,
         services: cfg.tasks.services,
+        packages: cfg.tasks.packages,
       };
       if (!opts.collectors && cfg.tasks.etcdMember) this.collectors.push(new EtcdCollector(this.taskEnv, cfg.tasks.etcdClientPort, cfg.tasks.etcdQuotaBackendBytes));
     }

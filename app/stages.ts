@@ -1,6 +1,7 @@
 // Every stage `whistle start` runs. Order here does not matter: the composition root orders them
 // from what each declares it needs. A new stage is one line here and one folder of its own.
 import { bootstrapStage } from '../bootstrap/stage.ts';
+import { upgradesStage } from '../bootstrap/upgrade/stage.ts';
 import { detectorsStage } from '../detectors/stage.ts';
 import { kafkaStage } from '../ingest/kafka/stage.ts';
 import { kubeStage } from '../ingest/kube/stage.ts';
@@ -22,4 +23,5 @@ export const builtinStages = [
   bootstrapStage,
   remediationStage,
   slackActionsStage,
+  upgradesStage,
 ] as const;

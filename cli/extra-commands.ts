@@ -5,8 +5,10 @@ import { approveCommand } from './commands/approve.ts';
 import { dashboardsCommand } from './commands/dashboards.ts';
 import { etcdCommand } from './commands/etcd.ts';
 import { incidentsCommand } from './commands/incidents.ts';
+import { releasesCommand } from './commands/releases.ts';
 import { maintenanceCommand, silencesCommand } from './commands/silences.ts';
+import { upgradeCommand } from './commands/upgrade.ts';
 
 export function extraCommands(): Command[] {
-  return [incidentsCommand(), silencesCommand(), maintenanceCommand(), etcdCommand(), approveCommand(), dashboardsCommand()];
+  return [incidentsCommand(), silencesCommand(), maintenanceCommand(), etcdCommand(), approveCommand(), dashboardsCommand(), releasesCommand(), upgradeCommand()];
 }

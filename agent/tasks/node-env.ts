@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { DiskCleanupConfig } from './disk-cleanup-config.ts';
 import type { ServiceConfig } from './service-restart-config.ts';
+import type { PackageConfig } from './upgrade-install-config.ts';
 
 export interface NodeEnv {
   cluster: string;
@@ -19,6 +20,8 @@ export interface NodeEnv {
   diskCleanup?: DiskCleanupConfig;
   /** `agent.tasks.services`: the only units `node.service-restart` restarts. */
   services?: ServiceConfig[];
+  /** `agent.tasks.packages`: the only components `node.upgrade-install` installs, and how. */
+  packages?: PackageConfig[];
 }
 
 export const paths = (env: NodeEnv) => ({

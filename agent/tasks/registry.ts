@@ -7,6 +7,7 @@ import type { TaskHandlers } from './handler.ts';
 import { pkiCsr, pkiInstall } from './pki-tasks.ts';
 import { preflightListen, preflightPorts, preflightReach, preflightRelease } from './preflight-tasks.ts';
 import { nodeServiceRestart } from './service-restart.ts';
+import { nodeUpgradeInstall } from './upgrade-install.ts';
 
 export const TASK_HANDLERS: TaskHandlers = {
   'pki.csr': pkiCsr,
@@ -28,4 +29,5 @@ export const TASK_HANDLERS: TaskHandlers = {
   'etcd.member-remove': etcdMemberRemove,
   'node.disk-cleanup': nodeDiskCleanup,
   'node.service-restart': nodeServiceRestart,
+  'node.upgrade-install': nodeUpgradeInstall,
 };

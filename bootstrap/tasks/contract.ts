@@ -9,6 +9,7 @@ import { etcdMemberTasks } from './contract/etcd-members.ts';
 import { nodeOpsTasks } from './contract/node-ops.ts';
 import { pkiTasks } from './contract/pki.ts';
 import { preflightTasks } from './contract/preflight.ts';
+import { upgradeTasks } from './contract/upgrade.ts';
 
 export type { EndpointStatus, MemberInfo } from './contract/etcd-members.ts';
 export { snapshotStatus, type VerifiedSnapshot } from './contract/etcd-lifecycle.ts';
@@ -20,7 +21,7 @@ export interface TaskSpec {
   result: z.ZodType;
 }
 
-export const TASKS = { ...pkiTasks, ...preflightTasks, ...etcdLifecycleTasks, ...etcdMemberTasks, ...nodeOpsTasks } satisfies Record<string, TaskSpec>;
+export const TASKS = { ...pkiTasks, ...preflightTasks, ...etcdLifecycleTasks, ...etcdMemberTasks, ...nodeOpsTasks, ...upgradeTasks } satisfies Record<string, TaskSpec>;
 
 export type TaskKind = keyof typeof TASKS;
 /** Parameters as a caller writes them (defaults may be left out). */

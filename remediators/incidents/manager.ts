@@ -20,7 +20,7 @@ import type { Finding, IncidentState } from '../../core/types.ts';
 import type { Store } from '../../store/store.ts';
 import type { IncidentsConfig } from './config.ts';
 import { fromFinding, INCIDENT_STATES, severityRank, toView, type HistoryEntry, type HistoryInput, type IncidentRecord } from './model.ts';
-import { Suppressions, type Suppression } from './silences.ts';
+import { Suppressions, type Suppression, type Suppressor } from './silences.ts';
 
 export interface IncidentManagerOptions {
   store: Store;
@@ -361,10 +361,22 @@ export class IncidentManager implements FindingSink, Component {
     return Number(rows[0].s) + 1;
   }
 
-  /** The silence or maintenance window that applies now, if any. */
+  private readonly suppressors = new Set<Suppressor>();
+
+  /** Registers another stage's suppression (a rollout's expected findings); returns a function that removes it. */
+  addSuppressor(s: Suppressor): () => void {
+    this.suppressors.add(s);
+    return () => this.suppressors.delete(s);
+  }
+
+  /** What holds the incident back now, if anything: a rollout it is expected from, a silence, a maintenance window. */
   suppressedBy(incident: IncidentView | string): Suppression | null {
     const view = typeof incident === 'string' ? this.incidents.get(incident) : incident;
     if (!view) return null;
+    for (const s of this.suppressors) {
+      const hit = s(view);
+      if (hit) return hit;
+    }
     return this.suppressions.suppressedBy(view);
   }
 

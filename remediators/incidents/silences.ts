@@ -40,7 +40,14 @@ export interface MaintenanceWindow {
   expiredBy?: string;
 }
 
-export type Suppression = { kind: 'silence'; id: string; comment: string } | { kind: 'maintenance'; id: string; comment: string };
+export type Suppression =
+  | { kind: 'silence'; id: string; comment: string }
+  | { kind: 'maintenance'; id: string; comment: string }
+  /** Expected while a node is upgraded (bootstrap/upgrade/): `id` is the rollout's. */
+  | { kind: 'rollout'; id: string; comment: string };
+
+/** Another stage's reason to hold an incident back (the upgrade engine's expected findings). */
+export type Suppressor = (incident: IncidentView) => Suppression | null;
 
 const FIELDS = new Set(['cluster', 'detector', 'subject', 'severity', 'fingerprint']);
 
