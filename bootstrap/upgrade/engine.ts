@@ -17,6 +17,7 @@ import type { ActionRecorder } from '../../remediators/policy/recorder.ts';
 import { NodeOps } from '../nodes/index.ts';
 import type { TaskQueue } from '../tasks/queue.ts';
 import { readSnapshot } from './cluster-snapshot.ts';
+import { explainedBy } from './expected-findings.ts';
 import type { UpgradesConfig } from './config.ts';
 import { NodeUpgradeFailed, upgradeNode } from './node-upgrade.ts';
 import { buildPlan, type UpgradePlan } from './plan.ts';
@@ -25,6 +26,9 @@ import { ACTIVE_STATES, RolloutStore, type NodeRecord, type Rollout, type Rollou
 import type { WindowStore } from './window-store.ts';
 
 export const ROLLOUT_DETECTOR = 'upgrade-rollout';
+
+/** The per-node steps as the actions table names them (node-upgrade.ts). */
+const STEP_KINDS = ['upgrade.preflight', 'upgrade.cordon', 'upgrade.drain', 'upgrade.install', 'upgrade.wait-ready', 'upgrade.uncordon', 'upgrade.health-gate'];
 
 export interface IncidentsView {
   current(): IncidentView[];
@@ -58,6 +62,13 @@ export class RolloutEngine implements Component {
 
   async start(): Promise<void> {
     for (const r of await this.d.store.loadAll()) this.rollouts.set(r.id, r);
+    // Steps begun by a process that died before it could record their end: closed now, so the
+    // record says what happened; the step itself runs again from the node's recorded phase.
+    for (const kind of STEP_KINDS) {
+      for (const a of await this.d.recorder.unfinished(kind)) {
+        await this.d.recorder.write(a.id, 'failed', { cluster: a.cluster, subject: a.subject, kind, reason: 'interrupted: Whistle stopped during this step; the rollout resumes from the phase recorded', detail: a.detail });
+      }
+    }
     for (const r of this.rollouts.values()) if (r.state === 'running' || r.state === 'waiting') this.run(r);
     await this.reportFailures();
     this.reporter = setInterval(() => void this.reportFailures(), this.d.cfg.tickMs);
@@ -156,18 +167,9 @@ export class RolloutEngine implements Component {
     return r;
   }
 
-  /** Expected findings: a node being upgraded going NotReady, its kubelet or agent silent, is the rollout's doing. */
+  /** Expected findings: a node being upgraded going NotReady, its kubelet or agent silent, is the rollout's doing (expected-findings.ts). */
   tiedTo(incident: IncidentView): Suppression | null {
-    if (!this.d.cfg.expectedDetectors.includes(incident.detector)) return null;
-    for (const r of this.rollouts.values()) {
-      if (r.cluster !== incident.cluster) continue;
-      const n = r.nodes.find((x) => x.node === incident.subject);
-      if (!n || n.startedAt === null) continue;
-      if (incident.openedAt >= n.startedAt && (n.backAt === null || incident.openedAt <= n.backAt)) {
-        return { kind: 'rollout', id: r.id, comment: `expected while ${n.node} is upgraded to ${r.release}` };
-      }
-    }
-    return null;
+    return explainedBy(this.rollouts.values(), this.d.cfg.expectedDetectors, incident);
   }
 
   /** Incidents on the cluster opened since `since` that no rollout explains (the health gate's question). */

@@ -84,7 +84,9 @@ export async function upgradeNode(d: NodeUpgradeDeps, r: Rollout, step: NodeStep
         const blocked = res.blocked.map((b) => `${b.namespace}/${b.name} (${b.reason}${b.pdb ? ` ${b.pdb}` : ''}: ${b.message})`).join('; ');
         throw fail('drain', `${res.outcome} after ${res.durationMs} ms, not forced; still on the node: ${blocked || 'nothing listed'}`);
       }
-      return { evicted: res.evicted.length, skipped: res.skipped.length, durationMs: res.durationMs };
+      // Calls beyond the first per pod were refused (a budget's 429, or throttling) and waited on.
+      const refused = res.evicted.reduce((n, e) => n + Math.max(0, e.evictionCalls - 1), 0);
+      return { evicted: res.evicted.length, skipped: res.skipped.length, refusedEvictions: refused, durationMs: res.durationMs };
     });
     d.log.info({ node: step.node, ...result }, 'node drained');
     await reach('drained');

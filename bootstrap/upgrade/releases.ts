@@ -58,8 +58,8 @@ export class ReleaseCatalog {
 
   /** Each node's latest reported component versions, from samples taken at or after `since` (epoch ms). */
   async nodeVersions(cluster: string, since = 0, node?: string): Promise<NodeVersions[]> {
-    const rows = await this.store.query<{ node: string; component: string; version: string; ts: number }>(
-      `SELECT node, labels['component'] AS component, argMax(labels['version'], ts) AS version, toUnixTimestamp64Milli(max(ts)) AS ts
+    const rows = await this.store.query<{ node: string; component: string; version: string; last_ts: number }>(
+      `SELECT node, labels['component'] AS component, argMax(labels['version'], ts) AS version, toUnixTimestamp64Milli(max(ts)) AS last_ts
        FROM samples
        WHERE cluster = {cluster:String} AND name = 'node_component_version' AND ts >= fromUnixTimestamp64Milli({since:Int64})
          AND ({node:String} = '' OR node = {node:String})
@@ -70,7 +70,7 @@ export class ReleaseCatalog {
     for (const r of rows) {
       const n = byNode.get(r.node) ?? { node: r.node, components: {}, reportedAt: 0 };
       n.components[r.component] = r.version;
-      n.reportedAt = Math.max(n.reportedAt, Number(r.ts));
+      n.reportedAt = Math.max(n.reportedAt, Number(r.last_ts));
       byNode.set(r.node, n);
     }
     return [...byNode.values()];

@@ -63,7 +63,7 @@ export class WindowStore {
 
   async load(): Promise<void> {
     const rows = await this.store.query<Row>(
-      `SELECT id, argMax(cluster, version) AS cluster, argMax(days, version) AS days, argMax(start, version) AS start, argMax(end, version) AS end,
+      `SELECT id, argMax(cluster, version) AS cluster, argMax(days, version) AS days, argMax(start_time, version) AS start, argMax(end_time, version) AS end,
               argMax(time_zone, version) AS time_zone, argMax(comment, version) AS comment, argMax(created_by, version) AS created_by,
               toUnixTimestamp64Milli(argMax(created_at, version)) AS created_at, argMax(deleted, version) AS deleted
        FROM upgrade_windows GROUP BY id`,
@@ -125,7 +125,7 @@ export class WindowStore {
 
   private async write(w: StoredWindow, deleted: boolean): Promise<void> {
     await this.store.insert('upgrade_windows', [
-      { id: w.id, version: nextVersion(), cluster: w.cluster, days: JSON.stringify(w.days), start: w.start, end: w.end, time_zone: w.timeZone, comment: w.comment, created_by: w.createdBy, created_at: w.createdAt, deleted: deleted ? 1 : 0 },
+      { id: w.id, version: nextVersion(), cluster: w.cluster, days: JSON.stringify(w.days), start_time: w.start, end_time: w.end, time_zone: w.timeZone, comment: w.comment, created_by: w.createdBy, created_at: w.createdAt, deleted: deleted ? 1 : 0 },
     ]);
   }
 }

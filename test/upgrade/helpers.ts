@@ -1,7 +1,8 @@
 // Shared by the upgrade suites: a real control plane with kwok nodes (two control-plane nodes and
 // workers), a real in-process agent per node whose `kubelet` component is installed by a script
 // the test controls (it writes the version to a file; a `<file>.fail` next to it makes it fail),
-// and the version read back by `cat` of that file, so each node's reported version comes from its
+// (`<file>.hold` makes it wait until the file is gone, after writing `<file>.running`), and the
+// version read back by `cat` of that file, so each node's reported version comes from its
 // own agent after its own install.
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { JOIN_TOKEN } from '../helpers/whistle.ts';
 const INSTALL = `#!/bin/sh
 # install.sh FILE VERSION: stands for "apt-get install kubelet=VERSION".
 if [ -e "$1.fail" ]; then echo "E: Unable to fetch kubelet $2: 503 Service Unavailable" >&2; exit 100; fi
-if [ -e "$1.hold" ]; then while [ -e "$1.hold" ]; do sleep 0.1; done; fi
+if [ -e "$1.hold" ]; then : > "$1.running"; while [ -e "$1.hold" ]; do sleep 0.1; done; fi
 printf '%s\\n' "$2" > "$1.tmp" && mv "$1.tmp" "$1"
 `;
 
@@ -30,7 +31,7 @@ export function versionFile(dir: string, node: string): string {
 }
 
 /** A real agent for `node` of cluster c1, managing one component, kubelet, at `initial`. */
-export async function startAgent(o: { dir: string; server: string; node: string; script: string; initial: string }): Promise<NodeAgent> {
+export async function startAgent(o: { dir: string; server: string; node: string; script: string; initial: string; intervalMs?: number }): Promise<NodeAgent> {
   const file = versionFile(o.dir, o.node);
   await mkdir(join(o.dir, 'nodes', o.node), { recursive: true });
   await writeFile(file, `${o.initial}\n`);
@@ -40,7 +41,7 @@ export async function startAgent(o: { dir: string; server: string; node: string;
       cluster: 'c1',
       node: o.node,
       joinToken: JOIN_TOKEN,
-      intervalMs: 500,
+      intervalMs: o.intervalMs ?? 500,
       stateDir: join(o.dir, 'agents', o.node),
       excludeMountPoints: '.',
       tasks: {
