@@ -3,11 +3,13 @@
 // running the install task (a script the test controls) and reporting the version it reads back.
 // A Deployment of 3 with a PDB of minAvailable 2, a DaemonSet and a single-replica Deployment run
 // on them; a watcher records the Deployment's Ready replicas for the whole rollout.
+import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { writeFile } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeAgent } from '../../agent/node-agent.ts';
 import { CONTROL_PLANE_LABEL } from '../../bootstrap/nodes/index.ts';
@@ -17,7 +19,7 @@ import { ingestServices } from '../../ingest/services.ts';
 import { incidentServices } from '../../remediators/incidents/services.ts';
 import { startKubeCluster, type KubeCluster } from '../harness/kube/cluster.ts';
 import { createDaemonSet, createDeployment, createPdb, waitPdbObserved, waitReadyPods, watchReady } from '../harness/kube/workloads.ts';
-import { eventually, JOIN_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
+import { eventually, JOIN_TOKEN, OPERATOR_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 import { hms, installScript, middayZone, startAgent, versionFile } from './helpers.ts';
 
 const NS = 'apps';
@@ -30,6 +32,9 @@ let cluster: KubeCluster;
 let t: TestWhistle;
 const agents: NodeAgent[] = [];
 let web: Record<string, string>;
+
+/** The real `whistle` executable against this plane. */
+const cli = (...args: string[]) => promisify(execFile)(process.execPath, [resolve('bin/whistle.js'), ...args, '--server', t.url, '--token', OPERATOR_TOKEN], { timeout: 60_000 });
 
 const json = async <T>(res: Response | Promise<Response>): Promise<{ status: number; body: T }> => {
   const r = await res;
@@ -135,7 +140,12 @@ describe('upgrade engine', () => {
     expect(body.plan.pdbs.map((p) => `${p.namespace}/${p.name}`)).toEqual([`${NS}/web`]);
     expect(body.plan.singleReplica.map((w) => `${w.kind} ${w.namespace}/${w.name}`)).toEqual([`Deployment ${NS}/solo`]);
     expect(body.text).toContain('cp-0 (control-plane): kubelet 1.33.5 -> 1.34.4');
-  });
+    const printed = await cli('upgrade', 'plan', 'c1', '--to', '2026.12');
+    expect(printed.stdout).toContain('Upgrade c1 from 2026.11 to 2026.12');
+    expect(printed.stdout).toMatch(/ 1\. cp-0 \(control-plane\)[\s\S]* 3\. worker-0 \(worker\)/);
+    const unknown = await cli('upgrade', 'plan', 'c1', '--to', 'nope').catch((err: { stderr: string; code: number }) => err);
+    expect(unknown).toMatchObject({ code: expect.any(Number), stderr: expect.stringContaining('release: no release "nope"') });
+  }, 200_000);
 
   it('rolls out inside the window: waits for it to open, stops when it closes, a failed node stops it, resume finishes without a second drain; minAvailable held throughout', async () => {
     const tz = middayZone();
