@@ -51,6 +51,8 @@ export interface KubeContainerState {
   waitingReason?: string;
   /** status.containerStatuses[].lastState.terminated */
   lastTermination?: KubeTermination;
+  /** The image the pod's spec names for this container (else the one its status reports). */
+  image?: string;
 }
 
 export interface KubeWorkloadRef {
@@ -85,6 +87,15 @@ export interface KubeWorkloadState {
   available: number;
   /** Deployment status.updatedReplicas; DaemonSet status.updatedNumberScheduled. */
   updated: number;
+  /** The pod template's container images, in order. */
+  images?: string[];
+  /** Deployment: its current revision (the `deployment.kubernetes.io/revision` annotation). */
+  revision?: number;
+  /**
+   * Deployment: when its current revision was first seen in the watched history (epoch ms): the last
+   * rollout's start when Whistle watched it happen, else when the watch first saw the Deployment.
+   */
+  revisionSince?: number;
 }
 
 /** A core/v1 Event, at its latest version. */

@@ -10,6 +10,8 @@ import type { IncidentListener } from '../core/pipeline.ts';
 import type { Store } from '../store/store.ts';
 import type { EtcdEngine } from '../bootstrap/etcd/engine.ts';
 import type { TaskQueue } from '../bootstrap/tasks/queue.ts';
+import type { ClusterStateReader } from '../core/kube.ts';
+import type { KubeApi } from '../ingest/kube/api-client.ts';
 import type { NodeRegistry } from '../ingest/node-registry.ts';
 import type { Approvals } from './policy/approvals.ts';
 import type { RemediationPolicy } from './policy/policy.ts';
@@ -32,6 +34,10 @@ export interface RemediatorDeps<C> {
   etcd: EtcdEngine;
   /** Registered agents: how many nodes a cluster has, for the max-unhealthy gate of node-scoped remediations. */
   nodes: Pick<NodeRegistry, 'list'>;
+  /** One API client per cluster with a kubeconfig (`clusters[].kubeconfig`), for remediators that act through Kubernetes. */
+  kubeApis: ReadonlyMap<string, KubeApi>;
+  /** The watched clusters' current state (core/kube.ts). */
+  kubeState: ClusterStateReader;
   store: Store;
   log: Logger;
 }

@@ -3,11 +3,15 @@
 // or reopens, defers one whose node is locked by another action (looked at again when that action
 // ends, not dropped), and runs its long work in the background, because incident events are
 // delivered one at a time to every listener. A subclass says which node an incident is about and
-// how to heal it.
+// how to heal it. One that acts on something else than a node (an add-on's workload) names its own
+// lock through `lockOf`.
 import type { IncidentEvent, IncidentView } from '../core/pipeline.ts';
 import { nodeTarget, type RemediatorDeps, type RemediatorInstance } from './api.ts';
 
-export abstract class NodeRemediator<C, T extends { node: string }> implements RemediatorInstance {
+/** The node a target names, if it names one. */
+const nodeOf = (t: object | null): string | undefined => (t as { node?: string } | null)?.node;
+
+export abstract class NodeRemediator<C, T extends object> implements RemediatorInstance {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly active = new Map<string, IncidentView>();
   private readonly deferred = new Set<string>();
@@ -23,6 +27,11 @@ export abstract class NodeRemediator<C, T extends { node: string }> implements R
 
   protected abstract heal(inc: IncidentView, target: T): Promise<void>;
 
+  /** The policy's lock key of the target: one action at a time per node unless a subclass says otherwise. */
+  protected lockOf(inc: IncidentView, t: T): string {
+    return nodeTarget(inc.cluster, nodeOf(t) ?? inc.subject);
+  }
+
   async onIncidentEvent(e: IncidentEvent): Promise<void> {
     const inc = e.incident;
     if (inc.detector !== this.detector) return;
@@ -32,11 +41,16 @@ export abstract class NodeRemediator<C, T extends { node: string }> implements R
     if (inc.state !== 'open') return;
     const t = this.target(inc);
     if (!t) return;
-    if (this.d.policy.isBusy(nodeTarget(inc.cluster, t.node))) {
+    if (this.d.policy.isBusy(this.lockOf(inc, t))) {
       this.deferred.add(inc.id);
       return;
     }
     this.background(this.heal(inc, t));
+  }
+
+  /** Looks at the incident again when this remediator's running action ends (its target was found locked). */
+  protected defer(incidentId: string): void {
+    this.deferred.add(incidentId);
   }
 
   async stop(): Promise<void> {
@@ -45,7 +59,7 @@ export abstract class NodeRemediator<C, T extends { node: string }> implements R
 
   /** Nodes of the cluster with an open incident of this detector, and the cluster's authorized nodes. */
   protected unhealthyOf(cluster: string): { unhealthy: number; total: number } {
-    const bad = new Set([...this.active.values()].filter((i) => i.cluster === cluster).map((i) => this.target(i)?.node ?? i.subject));
+    const bad = new Set([...this.active.values()].filter((i) => i.cluster === cluster).map((i) => nodeOf(this.target(i)) ?? i.subject));
     const total = this.d.nodes.list(cluster).filter((n) => n.status === 'authorized').length;
     return { unhealthy: bad.size, total: Math.max(total, bad.size) };
   }
@@ -56,7 +70,8 @@ export abstract class NodeRemediator<C, T extends { node: string }> implements R
     void run.finally(() => this.inflight.delete(run));
   }
 
-  private retryDeferred(): void {
+  /** Looks again at the incidents deferred on a locked target: called whenever an action of this remediator ends. */
+  protected retryDeferred(): void {
     for (const id of [...this.deferred]) {
       const inc = this.d.incidents.get?.(id);
       const target = inc ? this.target(inc) : null;
@@ -64,7 +79,7 @@ export abstract class NodeRemediator<C, T extends { node: string }> implements R
         this.deferred.delete(id);
         continue;
       }
-      if (this.d.policy.isBusy(nodeTarget(inc.cluster, target.node))) continue;
+      if (this.d.policy.isBusy(this.lockOf(inc, target))) continue;
       this.deferred.delete(id);
       this.background(this.heal(inc, target));
     }

@@ -38,6 +38,7 @@ export const remediationStage = defineStage({
     nodes: ingestServices.nodes,
     clusters: coreServices.clusters,
     kubeApis: kubeServices.apis,
+    kubeState: kubeServices.clusterState,
   },
   provides: remediationServices,
   async create({ config, deps }) {
@@ -67,6 +68,8 @@ export const remediationStage = defineStage({
         tasks: deps.tasks,
         etcd: deps.etcd,
         nodes: deps.nodes,
+        kubeApis: deps.kubeApis,
+        kubeState: deps.kubeState,
         store: deps.store,
         log: log.child({ component: r.id }),
       });

@@ -27,26 +27,36 @@ export interface NodeObject {
 
 export interface ContainerStatus {
   name: string;
+  image?: string;
   ready?: boolean;
   restartCount?: number;
   state?: { running?: unknown; waiting?: { reason?: string }; terminated?: { reason?: string } };
   lastState?: { terminated?: { reason?: string; exitCode?: number; finishedAt?: string } };
 }
 
+interface TemplateSpec {
+  containers?: { name: string; image?: string }[];
+  initContainers?: { name: string; image?: string }[];
+}
+
 export interface PodObject {
   metadata: Meta;
-  spec?: { nodeName?: string };
+  spec?: { nodeName?: string } & TemplateSpec;
   status?: { phase?: string; conditions?: unknown; containerStatuses?: ContainerStatus[]; initContainerStatuses?: ContainerStatus[] };
 }
 
+/** The Deployment controller's revision counter, on the Deployment and on each of its ReplicaSets. */
+export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+
 export interface DeploymentObject {
-  metadata: Meta;
-  spec?: { replicas?: number };
+  metadata: Meta & { annotations?: Record<string, string> };
+  spec?: { replicas?: number; template?: { spec?: TemplateSpec } };
   status?: { readyReplicas?: number; availableReplicas?: number; updatedReplicas?: number };
 }
 
 export interface DaemonSetObject {
   metadata: Meta;
+  spec?: { template?: { spec?: TemplateSpec } };
   status?: { desiredNumberScheduled?: number; numberReady?: number; numberAvailable?: number; updatedNumberScheduled?: number };
 }
 
@@ -79,7 +89,7 @@ export function nodeState(o: NodeObject): KubeNodeState {
 }
 
 /** `baseline`: restartCount at the window's start; undefined when no version was written since (nothing changed). */
-export function containerState(c: ContainerStatus, baseline: number | undefined): KubeContainerState {
+export function containerState(c: ContainerStatus, baseline: number | undefined, specImage?: string): KubeContainerState {
   const state = c.state?.running ? 'running' : c.state?.waiting ? 'waiting' : c.state?.terminated ? 'terminated' : 'unknown';
   const last = c.lastState?.terminated;
   const exitCode = last?.exitCode ?? null;
@@ -92,6 +102,7 @@ export function containerState(c: ContainerStatus, baseline: number | undefined)
     state,
     waitingReason: c.state?.waiting?.reason || undefined,
     lastTermination: last?.reason || exitCode !== null ? { reason: last?.reason ?? '', exitCode: exitCode ?? 0, finishedAt: time(last?.finishedAt) } : undefined,
+    image: specImage ?? c.image,
   };
 }
 
@@ -110,6 +121,7 @@ function workloadOf(meta: Meta): KubeWorkloadRef | undefined {
 export function podState(o: PodObject, baseline: (container: string) => number | undefined): KubePodState {
   const statuses = [...(o.status?.initContainerStatuses ?? []), ...(o.status?.containerStatuses ?? [])];
   const phase = o.status?.phase ?? 'Unknown';
+  const specImages = new Map([...(o.spec?.initContainers ?? []), ...(o.spec?.containers ?? [])].filter((c) => c.image).map((c) => [c.name, c.image!]));
   return {
     namespace: o.metadata.namespace ?? '',
     name: o.metadata.name,
@@ -117,12 +129,17 @@ export function podState(o: PodObject, baseline: (container: string) => number |
     phase: (PHASES.has(phase) ? phase : 'Unknown') as KubePodState['phase'],
     ready: conditions(o.status?.conditions).some((c) => c.type === 'Ready' && c.status === 'True'),
     workload: workloadOf(o.metadata),
-    containers: statuses.map((c) => containerState(c, baseline(c.name))),
+    containers: statuses.map((c) => containerState(c, baseline(c.name), specImages.get(c.name))),
   };
 }
 
-export function deploymentState(o: DeploymentObject): KubeWorkloadState {
+/** The template's images, when the object carries its template. */
+const images = (t: TemplateSpec | undefined): { images?: string[] } => (t?.containers ? { images: t.containers.map((c) => c.image ?? '') } : {});
+
+/** `revisionSince`: when the current revision was first seen (state-reader.ts reads it from the history). */
+export function deploymentState(o: DeploymentObject, revisionSince?: number): KubeWorkloadState {
   const s = o.status ?? {};
+  const revision = Number(o.metadata.annotations?.[REVISION_ANNOTATION] ?? NaN);
   return {
     kind: 'Deployment',
     namespace: o.metadata.namespace ?? '',
@@ -131,6 +148,9 @@ export function deploymentState(o: DeploymentObject): KubeWorkloadState {
     ready: s.readyReplicas ?? 0,
     available: s.availableReplicas ?? 0,
     updated: s.updatedReplicas ?? 0,
+    ...images(o.spec?.template?.spec),
+    ...(Number.isInteger(revision) ? { revision } : {}),
+    ...(revisionSince !== undefined ? { revisionSince } : {}),
   };
 }
 
@@ -144,5 +164,6 @@ export function daemonSetState(o: DaemonSetObject): KubeWorkloadState {
     ready: s.numberReady ?? 0,
     available: s.numberAvailable ?? 0,
     updated: s.updatedNumberScheduled ?? 0,
+    ...images(o.spec?.template?.spec),
   };
 }

@@ -4,7 +4,7 @@
 // history. A cluster that is not watched has no rows, so every answer is "no data" (observedAt null).
 import type { ClusterStateReader, ClusterStateView, KubeEvent, KubeNodeState, KubePodState, KubeWorkloadState } from '../../core/kube.ts';
 import type { Store } from '../../store/store.ts';
-import { daemonSetState, deploymentState, nodeState, podState, type DaemonSetObject, type DeploymentObject, type NodeObject, type PodObject } from './object-state.ts';
+import { daemonSetState, deploymentState, nodeState, podState, REVISION_ANNOTATION, type DaemonSetObject, type DeploymentObject, type NodeObject, type PodObject } from './object-state.ts';
 
 /** Latest version of every live object of one kind, as parsed JSON. */
 export async function latestObjects<T = unknown>(store: Store, cluster: string, kind: string, namespace?: string): Promise<T[]> {
@@ -91,7 +91,19 @@ export class KubeStateReader implements ClusterStateReader {
       latestObjects<DeploymentObject>(this.store, cluster, 'Deployment'),
       latestObjects<DaemonSetObject>(this.store, cluster, 'DaemonSet'),
     ]);
-    return [...deployments.map(deploymentState), ...daemonsets.map(daemonSetState)];
+    const since = await this.revisionsSince(cluster);
+    return [...deployments.map((d) => deploymentState(d, since.get(`${d.metadata.uid}\u0000${d.metadata.annotations?.[REVISION_ANNOTATION] ?? ''}`))), ...daemonsets.map(daemonSetState)];
+  }
+
+  /** When each (Deployment uid, revision) was first written: the rollout's start, as watched. */
+  private async revisionsSince(cluster: string): Promise<Map<string, number>> {
+    const rows = await this.store.query<{ uid: string; rev: string; t: string }>(
+      `SELECT uid, JSONExtractString(object, 'metadata', 'annotations', {key:String}) AS rev, toUnixTimestamp64Milli(min(ts)) AS t
+         FROM kube_objects WHERE cluster = {cluster:String} AND kind = 'Deployment'
+        GROUP BY uid, rev`,
+      { cluster, key: REVISION_ANNOTATION },
+    );
+    return new Map(rows.map((r) => [`${r.uid}\u0000${r.rev}`, Number(r.t)]));
   }
 
   /** One row per Event (its latest version), newest first. */

@@ -96,6 +96,15 @@ describe('cluster state from objects', () => {
     expect(deploymentState({ metadata: meta })).toMatchObject({ desired: 1, ready: 0, available: 0 });
     expect(daemonSetState({ metadata: meta, status: { desiredNumberScheduled: 3, numberReady: 2, numberAvailable: 1 } })).toMatchObject({ kind: 'DaemonSet', desired: 3, ready: 2, available: 1, updated: 0 });
   });
+
+  it('reads a deployment\'s revision, the time it was first seen and its template\'s images; a pod\'s container images from its spec', () => {
+    const meta = { name: 'd', uid: 'u', namespace: 'apps', annotations: { 'deployment.kubernetes.io/revision': '4' } };
+    const template = { spec: { containers: [{ name: 'main', image: 'registry.example/web:2' }] } };
+    expect(deploymentState({ metadata: meta, spec: { replicas: 2, template } }, 1_700_000_000_000)).toMatchObject({ revision: 4, revisionSince: 1_700_000_000_000, images: ['registry.example/web:2'] });
+    expect(deploymentState({ metadata: { name: 'd', uid: 'u' } })).not.toHaveProperty('revision');
+    const pod = podState({ metadata: { name: 'p', uid: 'u' }, spec: { containers: [{ name: 'main', image: 'registry.example/web:2' }] }, status: { containerStatuses: [{ name: 'main', image: 'docker.io/web:2' }] } }, noHistory);
+    expect(pod.containers[0]!.image).toBe('registry.example/web:2');
+  });
 });
 
 describe('proxy path rules', () => {

@@ -10,6 +10,7 @@ export default defineDetector({
   async evaluate(ctx, cfg) {
     const observedAt = await ctx.kube.observedAt();
     if (observedAt === null || ctx.now - observedAt > cfg.staleMs) return [];
-    return podRestartFindings(ctx.cluster, ctx.now, await ctx.kube.pods({ restartWindowMs: cfg.windowMs }), cfg);
+    const [pods, workloads] = await Promise.all([ctx.kube.pods({ restartWindowMs: cfg.windowMs }), ctx.kube.workloads()]);
+    return podRestartFindings(ctx.cluster, ctx.now, pods, cfg, workloads);
   },
 });

@@ -3,7 +3,7 @@
 // what they share (node, namespace, workload) and their last termination reasons instead.
 import type { Finding } from '../../../core/types.ts';
 import { humanDuration, makeFinding } from '../../api.ts';
-import type { KubePodState } from '../../../core/kube.ts';
+import type { KubePodState, KubeWorkloadState } from '../../../core/kube.ts';
 import type { PodRestartStormConfig } from './config.ts';
 
 export const ID = 'pod-restart-storm';
@@ -42,7 +42,66 @@ function countBy(pods: readonly KubePodState[], key: (p: KubePodState) => string
 
 const workloadOf = (p: KubePodState) => (p.workload ? `${p.namespace}/${p.workload.kind}/${p.workload.name}` : `${p.namespace}/Pod/${p.name}`);
 
-export function podRestartFindings(cluster: string, now: number, pods: readonly KubePodState[], cfg: PodRestartStormConfig): Finding[] {
+/** What a storm's pods have in common, when one thing explains it (the README's `scope`). */
+export type StormScope = { scope: 'node'; node: string } | { scope: 'workload'; workload: { namespace: string; kind: string; name: string } } | { scope: null };
+
+/**
+ * One node (every restarting pod on it, of several workloads: the node is broken, cordon and drain
+ * it) or one workload (every restarting pod of it, on several nodes: most likely a bad rollout).
+ * When both are one, the pods beside them decide: other workloads' pods on that node running fine
+ * put it on the workload; the workload's pods elsewhere running fine put it on the node; neither
+ * seen, the workload (which asks a person before anything is done).
+ */
+export function stormScope(restarting: readonly KubePodState[], all: readonly KubePodState[], restartsOf: (p: KubePodState) => number): StormScope {
+  const nodes = new Set(restarting.map((p) => p.node));
+  const workloads = new Set(restarting.map(workloadOf));
+  const node = nodes.size === 1 ? [...nodes][0]! : '';
+  const one = restarting[0];
+  const workload = workloads.size === 1 && one?.workload ? { namespace: one.namespace, kind: one.workload.kind, name: one.workload.name } : null;
+  const nodeScope = (): StormScope => ({ scope: 'node', node });
+  const workloadScope = (): StormScope => ({ scope: 'workload', workload: workload! });
+  if (node && !workload && workloads.size > 1) return nodeScope();
+  if (workload && !node) return workloadScope();
+  if (!node || !workload) return { scope: null };
+  const key = workloadOf(one!);
+  const calm = all.filter((p) => restartsOf(p) === 0 && p.phase === 'Running');
+  if (calm.some((p) => p.node === node && workloadOf(p) !== key)) return workloadScope();
+  if (calm.some((p) => p.node !== node && workloadOf(p) === key)) return nodeScope();
+  return workloadScope();
+}
+
+/** For a one-workload storm: its pods' images and exit codes, and its last rollout as watched. */
+function workloadEvidence(scope: StormScope, restarting: readonly KubePodState[], workloads: readonly KubeWorkloadState[]): Record<string, unknown> {
+  if (scope.scope !== 'workload') return {};
+  const w = workloads.find((x) => x.kind === scope.workload.kind && x.namespace === scope.workload.namespace && x.name === scope.workload.name);
+  const images: Record<string, number> = {};
+  const exitCodes: Record<string, number> = {};
+  for (const p of restarting) {
+    for (const c of p.containers) {
+      if (c.restartsInWindow === 0) continue;
+      if (c.image) images[c.image] = (images[c.image] ?? 0) + 1;
+      if (c.lastTermination) exitCodes[String(c.lastTermination.exitCode)] = (exitCodes[String(c.lastTermination.exitCode)] ?? 0) + 1;
+    }
+  }
+  return {
+    images: ranked(images),
+    exitCodes: ranked(exitCodes).map((e) => ({ exitCode: Number(e.value), pods: e.pods })),
+    rollout: w
+      ? { revision: w.revision ?? null, since: w.revisionSince !== undefined ? new Date(w.revisionSince).toISOString() : null, images: w.images ?? [], desired: w.desired, available: w.available, updated: w.updated }
+      : null,
+  };
+}
+
+function scopeText(scope: StormScope, evidence: Record<string, unknown>): string {
+  if (scope.scope === 'node') return `; common factor: node ${scope.node}`;
+  if (scope.scope !== 'workload') return '';
+  const w = scope.workload;
+  const r = evidence.rollout as { revision: number | null; since: string | null } | null;
+  const rollout = r?.revision != null ? ` (revision ${r.revision}${r.since ? ` since ${r.since}` : ''})` : '';
+  return `; common factor: workload ${w.namespace}/${w.kind}/${w.name}${rollout}`;
+}
+
+export function podRestartFindings(cluster: string, now: number, pods: readonly KubePodState[], cfg: PodRestartStormConfig, workloads: readonly KubeWorkloadState[] = []): Finding[] {
   const window = humanDuration(cfg.windowMs);
   const restarting = pods.filter((p) => restarts(p) >= cfg.stormPodRestarts);
   if (restarting.length >= cfg.stormMinPods) {
@@ -63,19 +122,27 @@ export function podRestartFindings(cluster: string, now: number, pods: readonly 
       .slice(0, 3)
       .map((r) => `${r.value} ×${r.pods}`)
       .join(', ');
+    const scope = stormScope(restarting, pods, restarts);
+    const about = workloadEvidence(scope, restarting, workloads);
     return [
       makeFinding(ID, cluster, now, {
         subject: 'storm',
         severity: 'critical',
-        summary: `restart storm: ${restarting.length} pods restarted ${total} times in ${window}${sharedText ? `, all on ${sharedText}` : ''}${reasonText ? `; last terminations: ${reasonText}` : ''}`,
+        summary: `restart storm: ${restarting.length} pods restarted ${total} times in ${window}${sharedText ? `, all on ${sharedText}` : ''}${reasonText ? `; last terminations: ${reasonText}` : ''}${scopeText(scope, about)}`,
         labels: { ...shared },
+        // scope first: the ticket shows the first entries. `scope`, `node` and `workload` are read
+        // by remediators (cordon-and-drain for a node, rollout-rollback for a workload): keep them stable.
         evidence: {
+          scope: scope.scope,
+          ...(scope.scope === 'node' ? { node: scope.node } : {}),
+          ...(scope.scope === 'workload' ? { workload: scope.workload } : {}),
+          ...about,
+          terminationReasons: reasons,
           pods: restarting.length,
           restarts: total,
           windowSeconds: cfg.windowMs / 1000,
           shared,
           top,
-          terminationReasons: reasons,
           examples: restarting
             .slice()
             .sort((a, b) => restarts(b) - restarts(a))

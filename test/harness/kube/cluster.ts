@@ -324,6 +324,8 @@ export async function startKubeCluster(opts: StartOptions = {}): Promise<KubeClu
           `--node-lease-duration-seconds=${opts.nodeLeaseDurationSeconds ?? 40}`,
           `--config=${kwokConfig}`,
           ...stages.map((s) => `--config=${join(bins.kwokDir, 'stages', s)}`),
+          // Whistle's own: pods labelled whistle.test/crash-loop=true crash-loop (stages/pod-crash-loop.yaml).
+          `--config=${join(HERE, 'stages', 'pod-crash-loop.yaml')}`,
         ],
         join(dir, `${key}.log`),
         opts.detach,
