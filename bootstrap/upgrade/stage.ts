@@ -77,6 +77,8 @@ export const upgradesStage = defineStage({
         const id = e.incident.labels.rollout;
         const r = id ? engine.list().find((x) => x.id === id) : undefined;
         const text = `${e.incident.summary}\n\nThe node stays cordoned. After fixing it: whistle upgrade resume ${id} (or abort).\n\n${r ? formatPlan(r.plan) : ''}`;
+        // A stopped rollout is a person's to decide: escalated at once, with a ticket carrying what to do.
+        await deps.incidents.transition(e.incident.id, 'escalated', `upgrade stopped: ${e.incident.summary}`, 'upgrades').catch((err: Error) => log.warn({ err: err.message }, 'escalating the rollout incident failed'));
         await deps.notifier.openTicket(e.incident, text).catch((err: Error) => log.error({ err: err.message }, 'opening the rollout ticket failed'));
       },
     });

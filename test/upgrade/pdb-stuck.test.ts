@@ -15,6 +15,7 @@ import { incidentServices } from '../../remediators/incidents/services.ts';
 import { startKubeCluster, type KubeCluster } from '../harness/kube/cluster.ts';
 import { createDeployment, createPdb, waitPdbObserved, waitReadyPods } from '../harness/kube/workloads.ts';
 import { eventually, JOIN_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
+import { JiraStandin } from '../standins/jira.ts';
 import { installScript, startAgent } from './helpers.ts';
 
 const NS = 'apps';
@@ -24,6 +25,8 @@ let dir: string;
 let cluster: KubeCluster;
 let t: TestWhistle;
 const agents: NodeAgent[] = [];
+const JIRA = { email: 'whistle@example.com', token: 'jira-test-token' };
+const jira = new JiraStandin(JIRA.email, JIRA.token);
 
 const json = async <T>(res: Response | Promise<Response>): Promise<{ status: number; body: T }> => {
   const r = await res;
@@ -40,10 +43,12 @@ beforeAll(async () => {
   cluster = await startKubeCluster({ nodes: 0 });
   await cluster.createFakeNodes(3, { prefix: 'worker' });
   await cluster.createNamespace(NS);
+  await jira.start();
   t = await startTestWhistle(
     {
       clusters: [{ name: 'c1', joinToken: JOIN_TOKEN, kubeconfig: cluster.kubeconfigPath }],
       detectors: { tickMs: 1_000, lowDisk: { enabled: false }, podRestartStorm: { enabled: false }, dnsAddonFailure: { enabled: false }, etcdQuorum: { enabled: false }, certExpiry: { enabled: false } },
+      notifications: { groupWaitMs: 0, tickMs: 200, retry: { initialMs: 100, maxMs: 1_000 }, channels: [{ type: 'jira', id: 'jira', url: jira.url, email: JIRA.email, apiToken: JIRA.token, project: 'OPS' }] },
       upgrades: { releases: [{ name: 'r2', components: { kubelet: '1.34.4' } }], soakMs: 500, tickMs: 200, drainTimeoutMs: 10_000, installTimeoutMs: 30_000, readyTimeoutMs: 30_000 },
     },
     { dir: join(dir, 'whistle') },
@@ -61,6 +66,7 @@ afterAll(async () => {
   await Promise.allSettled(agents.map((a) => a.stop()));
   await t?.stop();
   await cluster?.stop();
+  await jira.stop().catch(() => undefined);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -88,8 +94,11 @@ describe('upgrade engine and a PDB that never allows an eviction', () => {
     expect(node.spec?.unschedulable).toBe(true);
     const manager = t.whistle.service(incidentServices.manager);
     const incident = await eventually(async () => manager.current().find((i) => i.detector === 'upgrade-rollout' && i.labels.rollout === id), 'an incident for the stuck drain');
-    expect(incident).toMatchObject({ subject: n.node, severity: 'critical', state: 'open' });
+    expect(incident).toMatchObject({ subject: n.node, severity: 'critical' });
     expect(incident.summary).toContain('disruption-budget');
+    await eventually(async () => manager.get(incident.id)?.state === 'escalated', 'the incident escalated');
+    const ticket = await eventually(async () => [...jira.issues.values()].find((i) => [i.fields.description, ...i.comments].some((d) => String(d).includes(`whistle upgrade resume ${id}`))), 'a ticket saying what to do', 30_000, 100);
+    expect([ticket.fields.description, ...ticket.comments].join('\n')).toContain('disruption-budget stuck');
     const aborted = await json<{ rollout: Rollout }>(t.operator('POST', `/v1/upgrades/${id}/abort`, { reason: 'budget to be fixed by the owner' }));
     expect(aborted.body.rollout.state).toBe('aborted');
     expect((await t.operator('POST', `/v1/upgrades/${id}/resume`)).status).toBe(409);
