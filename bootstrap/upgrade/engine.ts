@@ -146,7 +146,6 @@ export class RolloutEngine implements Component {
   async resume(id: string, actor: string, reason = ''): Promise<Rollout> {
     const r = this.get(id);
     if (r.state !== 'paused' && r.state !== 'failed') throw new ConflictError(`id: rollout ${id} is ${r.state}, only a paused or failed one can be resumed`);
-    if (this.loops.has(id)) throw new ConflictError(`id: rollout ${id} is still finishing a node; resume it once that node is done`);
     for (const n of r.nodes) {
       if (n.phase !== 'failed') continue;
       // Retried from the phase it reached; it is still cordoned as the failed step left it.
@@ -205,7 +204,11 @@ export class RolloutEngine implements Component {
         this.d.log.error({ rollout: r.id, err: err.message }, 'rollout loop failed');
         if (!this.stopping) await this.setState(r, 'failed', `internal: ${err.message}`).catch(() => undefined);
       })
-      .finally(() => this.loops.delete(r.id));
+      .finally(() => {
+        this.loops.delete(r.id);
+        // Resumed while this loop was on its way out (it had seen the pause): go on.
+        if (!this.stopping && (r.state === 'running' || r.state === 'waiting')) this.run(r);
+      });
     this.loops.set(r.id, loop);
   }
 

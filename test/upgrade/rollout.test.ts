@@ -180,7 +180,17 @@ describe('upgrade engine', () => {
       await writeFile(`${versionFile(dir, 'worker-1')}.fail`, '');
       const reopensAt = Math.ceil((Date.now() + 3_000) / 1000) * 1000;
       open.push([reopensAt, Infinity]);
+      // Paused meanwhile: the window opening does not start the next node until it is resumed.
+      const paused = await json<{ rollout: Rollout }>(t.operator('POST', `/v1/upgrades/${id}/pause`, { reason: 'change freeze' }));
+      expect(paused.body.rollout).toMatchObject({ state: 'paused', reason: expect.stringContaining('change freeze') });
       expect((await t.operator('PUT', `/v1/upgrades/windows/${win.body.window.id}`, { cluster: 'c1', start: hms(reopensAt, tz), end: hms(reopensAt + 600_000, tz), timeZone: tz })).status).toBe(200);
+      await eventually(async () => (await json<{ state: { open: boolean }[] }>(t.operator('GET', '/v1/upgrades/windows?cluster=c1'))).body.state[0]?.open, 'the window open again', 30_000, 100);
+      // Ten of the engine's ticks (200 ms) with the window open: a paused rollout starts nothing.
+      await new Promise((r) => setTimeout(r, 2_000));
+      const stillPaused = await rollout(id);
+      expect(stillPaused.state).toBe('paused');
+      expect(stillPaused.nodes.slice(3).map((n) => n.phase)).toEqual(['pending', 'pending', 'pending']);
+      expect((await t.operator('POST', `/v1/upgrades/${id}/resume`)).status).toBe(200);
       const failed = await waitRollout(id, 'the rollout failed on worker-1', (r) => r.state === 'failed');
       const w1 = failed.nodes.find((n) => n.node === 'worker-1')!;
       expect(w1).toMatchObject({ phase: 'failed', reached: 'drained' });
