@@ -75,6 +75,8 @@ export interface Action {
   dryRun: boolean;
   ts: number;
   detail: Record<string, unknown>;
+  /** Who acted (a remediator's id, an operator's name), as the actions table's `actor` column has it. */
+  actor?: string;
 }
 
 /** Work sent to a node agent: a kind from an allow-list, never shell. */

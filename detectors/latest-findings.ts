@@ -12,6 +12,11 @@ export class LatestFindings implements FindingSink {
     this.latest.set(`${r.cluster}\u0000${r.detector}`, r);
   }
 
+  /** The latest report of one detector on one cluster (its tick's time and every finding), if it ran. */
+  latestReport(cluster: string, detector: string): DetectorReport | undefined {
+    return this.latest.get(`${cluster}\u0000${detector}`);
+  }
+
   list(filter: { cluster?: string; detector?: string } = {}): Finding[] {
     const out: Finding[] = [];
     for (const r of this.latest.values()) {

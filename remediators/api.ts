@@ -6,7 +6,7 @@
 // and after, verify, escalate). Built-ins are listed in remediators/builtin.ts.
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { IncidentListener } from '../core/pipeline.ts';
+import type { DetectorReport, IncidentListener, IncidentView } from '../core/pipeline.ts';
 import type { Store } from '../store/store.ts';
 import type { EtcdEngine } from '../bootstrap/etcd/engine.ts';
 import type { TaskQueue } from '../bootstrap/tasks/queue.ts';
@@ -38,6 +38,8 @@ export interface RemediatorDeps<C> {
   kubeApis: ReadonlyMap<string, KubeApi>;
   /** The watched clusters' current state (core/kube.ts). */
   kubeState: ClusterStateReader;
+  /** The detectors' latest verdicts: a fix is verified against the detector's own judgement of fresh telemetry too. */
+  findings: { latestReport(cluster: string, detector: string): DetectorReport | undefined };
   store: Store;
   log: Logger;
 }
@@ -46,6 +48,8 @@ export interface RemediatorDeps<C> {
 export interface RemediatorInstance extends IncidentListener {
   /** Stops background work and waits for what is running. */
   stop(): Promise<void>;
+  /** What it would do for this incident, in words (the dry run of the chains); null when it would not act on it. */
+  plan?(incident: IncidentView): string | null;
 }
 
 export interface Remediator<S extends z.ZodObject = z.ZodObject> {

@@ -15,12 +15,16 @@ export abstract class NodeRemediator<C, T extends object> implements RemediatorI
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly active = new Map<string, IncidentView>();
   private readonly deferred = new Set<string>();
+  private readonly detectors: readonly string[];
 
   protected constructor(
     protected readonly d: RemediatorDeps<C>,
-    private readonly detector: string,
+    /** The detector (or detectors) whose incidents it follows. */
+    detector: string | readonly string[],
     private readonly id: string,
-  ) {}
+  ) {
+    this.detectors = typeof detector === 'string' ? [detector] : detector;
+  }
 
   /** The node (and whatever else the heal needs) this incident is about; null when it is not for us. */
   protected abstract target(inc: IncidentView): T | null;
@@ -32,9 +36,20 @@ export abstract class NodeRemediator<C, T extends object> implements RemediatorI
     return nodeTarget(inc.cluster, nodeOf(t) ?? inc.subject);
   }
 
+  /** The plan recorded, dry-run and ticketed for this incident and target (the dry run of the chains prints it); null: not told. */
+  protected planText(_inc: IncidentView, _target: T): string | null {
+    return null;
+  }
+
+  plan(inc: IncidentView): string | null {
+    if (!this.detectors.includes(inc.detector)) return null;
+    const t = this.target(inc);
+    return t ? this.planText(inc, t) : null;
+  }
+
   async onIncidentEvent(e: IncidentEvent): Promise<void> {
     const inc = e.incident;
-    if (inc.detector !== this.detector) return;
+    if (!this.detectors.includes(inc.detector)) return;
     if (inc.state === 'resolved') this.active.delete(inc.id);
     else this.active.set(inc.id, inc);
     // Opened, or reopened (a state change back to open); remediating and escalated ones are someone's.

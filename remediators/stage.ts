@@ -5,12 +5,15 @@ import type { Component } from '../core/component.ts';
 import { coreServices } from '../core/services.ts';
 import { defineStage } from '../core/stage.ts';
 import { bootstrapServices } from '../bootstrap/services.ts';
+import { detectorServices } from '../detectors/services.ts';
 import { kubeServices } from '../ingest/kube/services.ts';
 import { ingestServices } from '../ingest/services.ts';
 import type { RemediatorInstance } from './api.ts';
 import { BUILTIN_REMEDIATORS } from './builtin.ts';
-import { EscalationChains } from './chains.ts';
+import { EscalationChains, effectiveChains } from './chains.ts';
 import { remediationSchema, remediatorConfig } from './config.ts';
+import { chainPlan, RemediationPlanner, type Planner } from './plan.ts';
+import { planRoutes } from './plan-routes.ts';
 import { incidentServices } from './incidents/services.ts';
 import { notifyServices } from './notify/services.ts';
 import { Approvals } from './policy/approvals.ts';
@@ -39,6 +42,7 @@ export const remediationStage = defineStage({
     clusters: coreServices.clusters,
     kubeApis: kubeServices.apis,
     kubeState: kubeServices.clusterState,
+    findings: detectorServices.findings,
   },
   provides: remediationServices,
   async create({ config, deps }) {
@@ -47,14 +51,17 @@ export const remediationStage = defineStage({
     const approvals = new Approvals(deps.store, log.child({ component: 'approvals' }));
     const pause = new RemediationPause(deps.store, recorder);
     const optOut = new NodeOptOut(deps.kubeApis);
-    const chains = new EscalationChains(config.chains, deps.incidents);
+    const enabled = (id: string) => BUILTIN_REMEDIATORS.some((r) => r.id === id && remediatorConfig(config, r).enabled);
+    const chains = new EscalationChains(effectiveChains(config.chains, enabled), deps.incidents);
+    const planners: Planner[] = [];
     const policy = new RemediationPolicy(config, recorder, deps.incidents, deps.notifier, log, {
       isPaused: (cluster) => pause.isPaused(cluster),
       nodeOptOut: (cluster, node) => optOut.check(cluster, node),
       handOver: (r, why, tried) => chains.handOver(r, why, tried),
       stepTimeoutMs: (incident) => chains.stepTimeoutMs(incident),
+      chainPlan: (incident) => chainPlan(incident, chains, planners).text,
     });
-    const running: { instance: RemediatorInstance; unsubscribe: () => void }[] = [];
+    const running: { r: (typeof BUILTIN_REMEDIATORS)[number]; instance: RemediatorInstance; unsubscribe: () => void }[] = [];
     for (const r of BUILTIN_REMEDIATORS) {
       const { enabled, ...own } = remediatorConfig(config, r);
       if (!enabled) continue;
@@ -70,6 +77,7 @@ export const remediationStage = defineStage({
         nodes: deps.nodes,
         kubeApis: deps.kubeApis,
         kubeState: deps.kubeState,
+        findings: deps.findings,
         store: deps.store,
         log: log.child({ component: r.id }),
       });
@@ -77,8 +85,10 @@ export const remediationStage = defineStage({
       const unsubscribe = deps.incidents.subscribe({
         onIncidentEvent: async (e) => (chains.hears(r, e.incident) ? instance.onIncidentEvent(e) : undefined),
       });
-      running.push({ instance, unsubscribe });
+      running.push({ r, instance, unsubscribe });
+      planners.push({ id: r.id, heals: r.heals, plan: instance.plan?.bind(instance) });
     }
+    const planner = new RemediationPlanner(chains, () => planners, () => deps.incidents.current().map((i) => deps.incidents.get(i.id)!).filter(Boolean), recorder);
     const remediators: Component = {
       name: 'remediators',
       start: async () => undefined,
@@ -91,10 +101,37 @@ export const remediationStage = defineStage({
     const plans: Component = { name: 'approvals', start: () => approvals.load(), stop: () => approvals.idle() };
     // Read back at start (the policy waits for it): a paused cluster stays paused across restarts.
     const pauses: Component = { name: 'remediation-pause', start: () => pause.load(), stop: async () => undefined };
+    // After the incidents are read back: the rate limit's recent actions, then each chained incident
+    // picked up at the step the actions table says (a remediating one goes back to open, which
+    // announces it to that step's remediator; an open one is announced to it directly).
+    const resume: Component = {
+      name: 'remediation-resume',
+      start: async () => {
+        await policy.load();
+        const active = deps.incidents.current().map((i) => deps.incidents.get(i.id)).filter((i): i is NonNullable<typeof i> => !!i);
+        for (const inc of await chains.load(active, recorder)) {
+          const chain = chains.chainOf(inc.detector)!;
+          const at = chains.positionOf(inc);
+          if (at >= chain.length) {
+            await policy.escalate({ incident: inc, plan: chainPlan(inc, chains, planners).text, actor: 'remediation', kind: 'remediation.chain' }, `every step of the ${inc.detector} chain was tried (Whistle restarted before a person was told)`, chains.triedOf(inc));
+            continue;
+          }
+          // Not this step's kind of case (a node under pressure but Ready): nothing to resume.
+          const step = planners.find((x) => x.id === chain[at]!.remediator);
+          if (step?.plan && step.plan(inc) === null) continue;
+          const why = `Whistle restarted; resuming the ${inc.detector} chain at step ${at + 1} (${chain[at]!.remediator})`;
+          log.info({ incident: inc.id, step: at + 1 }, why);
+          await deps.incidents.appendHistory(inc.id, { kind: 'remediation', message: why, actor: 'remediation' }).catch(() => undefined);
+          if (inc.state === 'remediating') await deps.incidents.transition(inc.id, 'open', why, 'remediation');
+          else for (const x of running) if (chains.hears(x.r, inc)) await x.instance.onIncidentEvent({ kind: 'state_changed', incident: inc });
+        }
+      },
+      stop: async () => undefined,
+    };
     return {
       services: { policy, approvals, recorder },
-      components: [pauses, plans, remediators],
-      routes: [remediationRoutes({ approvals, recorder, auth: deps.auth, audit: deps.audit }), pauseRoutes({ pause, clusters: deps.clusters, auth: deps.auth, audit: deps.audit })],
+      components: [pauses, plans, remediators, resume],
+      routes: [planRoutes({ planner, clusters: deps.clusters, auth: deps.auth, audit: deps.audit }), remediationRoutes({ approvals, recorder, auth: deps.auth, audit: deps.audit }), pauseRoutes({ pause, clusters: deps.clusters, auth: deps.auth, audit: deps.audit })],
     };
   },
 });

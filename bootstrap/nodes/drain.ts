@@ -25,6 +25,12 @@ export interface DrainOptions extends PodPlanOptions {
   /** Evictions in flight at once (default 8). The API server keeps budgets atomic, so this only paces the load. */
   concurrency?: number;
   gracePeriodSeconds?: number;
+  /**
+   * A pod whose eviction the API accepted counts as moved, gone from the listing or not. For a node
+   * whose kubelet is dead (NotReady): nothing there confirms the deletion, so its pods stay listed
+   * as terminating, while their controllers have already replaced them elsewhere.
+   */
+  acceptedIsMoved?: boolean;
   signal?: AbortSignal;
 }
 
@@ -196,6 +202,12 @@ async function drainUntil(api: KubeApi, node: string, opts: DrainOptions, t: { s
         if (listed.has(uid)) continue;
         evicted.push({ ...t.ref, evictionCalls: t.calls, goneAfterMs: now - start });
         tracked.delete(uid);
+      }
+      if (opts.acceptedIsMoved && tracked.size > 0 && [...tracked.values()].every((t) => t.acceptedAt !== undefined)) {
+        for (const [uid, t] of tracked) {
+          evicted.push({ ...t.ref, evictionCalls: t.calls, goneAfterMs: (t.acceptedAt ?? now) - start });
+          tracked.delete(uid);
+        }
       }
       if (tracked.size === 0) outcome = 'drained';
     }

@@ -20,6 +20,10 @@ class DiskCleanup extends NodeRemediator<DiskCleanupRemediatorConfig, CleanupTar
     return cleanupTarget(inc);
   }
 
+  protected override planText(inc: IncidentView, t: CleanupTarget): string {
+    return cleanupPlan(t, this.d.config.targetUsedPercent, inc.evidence.usedPercent);
+  }
+
   protected async heal(inc: IncidentView, t: CleanupTarget): Promise<void> {
     const { policy, tasks, incidents, config } = this.d;
     // The incident may have resolved or been taken while this event waited its turn.
@@ -32,7 +36,7 @@ class DiskCleanup extends NodeRemediator<DiskCleanupRemediatorConfig, CleanupTar
       node: t.node,
       kind: TASK,
       ...this.unhealthyOf(inc.cluster),
-      plan: cleanupPlan(t, config.targetUsedPercent, inc.evidence.usedPercent),
+      plan: this.planText(inc, t),
       actor: ID,
       act: async () => {
         const report = await tasks.runOk(inc.cluster, t.node, TASK, { mountPoint: t.mount, targetUsedRatio: config.targetUsedPercent / 100 }, config.taskTimeoutMs);
@@ -60,6 +64,13 @@ class DiskCleanup extends NodeRemediator<DiskCleanupRemediatorConfig, CleanupTar
       const u = await usageSince(store, { cluster: inc.cluster, node: t.node, mount: t.mount, since });
       if (underTarget(u, config.targetUsedPercent)) {
         const used = ((u!.used / u!.size) * 100).toFixed(1);
+        // The level is down; the prediction must agree: the detector's next run, over that sample,
+        // no longer says this filesystem fills up within its horizon.
+        const trend = await this.predictionAfter(inc, Date.now(), deadline);
+        if (trend !== 'clear') {
+          if (trend === 'full') await this.d.incidents.appendHistory(inc.id, { kind: 'remediation', message: `${t.mount} on ${t.node} at ${used}% used, but low-disk still predicts it full within its horizon`, actor: ID }).catch(() => undefined);
+          return false;
+        }
         await this.d.incidents.transition(inc.id, 'resolved', `${t.mount} on ${t.node} at ${used}% used after the cleanup (sample of ${new Date(u!.ts).toISOString()})`, ID).catch((err) => this.d.log.warn({ err: (err as Error).message }, 'resolving the incident failed'));
         return true;
       }
@@ -67,6 +78,20 @@ class DiskCleanup extends NodeRemediator<DiskCleanupRemediatorConfig, CleanupTar
       await sleep(config.verifyIntervalMs);
     }
     return false;
+  }
+
+  /**
+   * The low-disk detector's verdict on this filesystem from a run that began after `since`: 'full'
+   * when it still reports it (the level is under the target by now, so that is the prediction),
+   * 'clear' when it does not, 'unknown' when no such run came before the deadline.
+   */
+  private async predictionAfter(inc: IncidentView, since: number, deadline: number): Promise<'clear' | 'full' | 'unknown'> {
+    while (Date.now() < deadline) {
+      const r = this.d.findings.latestReport(inc.cluster, DETECTOR);
+      if (r && r.ts > since) return r.findings.some((f) => f.subject === inc.subject) ? 'full' : 'clear';
+      await sleep(this.d.config.verifyIntervalMs);
+    }
+    return 'unknown';
   }
 }
 

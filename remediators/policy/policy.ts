@@ -8,7 +8,31 @@ import { maxUnhealthyCount, type PolicyConfig } from './config.ts';
 import type { IncidentPort, TicketPort } from './ports.ts';
 import type { ActionRecorder } from './recorder.ts';
 
-export type Outcome = 'succeeded' | 'failed' | 'not_fixed' | 'handed_over' | 'dry_run' | 'rate_limited' | 'busy' | 'too_many_unhealthy' | 'suppressed' | 'paused' | 'opted_out';
+export type Outcome =
+  | 'succeeded'
+  | 'failed'
+  | 'not_fixed'
+  | 'handed_over'
+  | 'dry_run'
+  | 'rate_limited'
+  | 'busy'
+  | 'too_many_unhealthy'
+  | 'suppressed'
+  | 'paused'
+  | 'opted_out'
+  | 'incident_over'
+  | 'interrupted';
+
+/**
+ * Thrown by an action or its verification when Whistle is stopping: the action is neither a
+ * failure nor a success, so nothing is recorded after it and nobody is told; its `started` row
+ * stays, and the next start resumes the incident at this step (remediators/chains.ts).
+ */
+export class Interrupted extends Error {
+  constructor(what: string) {
+    super(`${what}: interrupted by Whistle stopping`);
+  }
+}
 
 /** Operators' stops: a cluster paused (`whistle remediation pause`), a node marked `whistle.io/remediation: disabled`. */
 export interface PolicyGates {
@@ -19,6 +43,8 @@ export interface PolicyGates {
   handOver?(r: Pick<RemediationRequest, 'incident' | 'kind' | 'actor'>, why: string, tried: string | undefined): Promise<HandOver>;
   /** How long the incident's current chain step may take to verify. */
   stepTimeoutMs?(incident: IncidentView): number | undefined;
+  /** Every step the incident's chain still has, in words, for the dry run's record. */
+  chainPlan?(incident: IncidentView): string | undefined;
 }
 
 /** What the chain says after a step did not fix the incident: every step tried so far, and the next step (null: a person). */
@@ -62,6 +88,12 @@ export class RemediationPolicy {
     private readonly gates: PolicyGates = {},
   ) {}
 
+  /** Reads back the remediations begun within the rate limit's window, so a restart does not reset the limit. */
+  async load(): Promise<void> {
+    const since = Date.now() - this.cfg.rateLimit.windowS * 1000;
+    for (const { cluster, ts } of await this.recorder.policyStartsSince(since)) this.started.set(cluster, [...(this.started.get(cluster) ?? []), ts]);
+  }
+
   isBusy(target: string): boolean {
     return this.busy.has(target);
   }
@@ -84,6 +116,12 @@ export class RemediationPolicy {
 
   async remediate<T>(r: RemediationRequest<T>): Promise<Outcome> {
     const { incident } = r;
+    // Re-checked before every step: an incident that resolved meanwhile gets nothing more (each
+    // remediator also re-reads its incident before it asks; one the manager has forgotten is theirs to judge).
+    if (this.incidents.get?.(incident.id)?.state === 'resolved') {
+      this.log.info({ incident: incident.id, kind: r.kind }, 'remediation not started: the incident is over');
+      return 'incident_over';
+    }
     if (this.incidents.isSuppressed(incident)) {
       await this.skip(r, 'Suppressed', 'a silence or maintenance window applies');
       return 'suppressed';
@@ -115,7 +153,8 @@ export class RemediationPolicy {
       return 'rate_limited';
     }
     if (this.cfg.dryRun) {
-      await this.skip(r, 'DryRun', 'remediation.dryRun is on: plan recorded, nothing changed', true);
+      const chain = this.gates.chainPlan?.(incident);
+      await this.skip(r, 'DryRun', `remediation.dryRun is on: plan recorded, nothing changed${chain ? `\n${chain}` : ''}`, true);
       return 'dry_run';
     }
     this.busy.add(r.target);
@@ -129,12 +168,20 @@ export class RemediationPolicy {
       try {
         result = await r.act();
       } catch (err) {
+        if (err instanceof Interrupted) return 'interrupted';
         const msg = (err as Error).message;
         await this.recorder.write(id, 'failed', { ...base, reason: msg, detail: { plan: r.plan, error: msg } });
         return (await this.giveUp(r, `the action failed: ${msg}`, undefined)) ?? 'failed';
       }
       const after = result === undefined ? {} : { after: result as unknown };
-      if (!(await this.verifyWithin(r))) {
+      let fixed: boolean;
+      try {
+        fixed = await this.verifyWithin(r);
+      } catch (err) {
+        if (err instanceof Interrupted) return 'interrupted';
+        throw err;
+      }
+      if (!fixed) {
         await this.recorder.write(id, 'failed', { ...base, reason: 'NotFixed', detail: { plan: r.plan, ...after } });
         return (await this.giveUp(r, 'the action ran but the problem is still there', r.report?.(result))) ?? 'not_fixed';
       }

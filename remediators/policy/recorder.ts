@@ -35,6 +35,7 @@ export class ActionRecorder {
       dryRun: a.dryRun ?? false,
       ts: Date.now(),
       detail: a.detail ?? {},
+      actor: a.actor ?? 'whistle',
     };
     await this.store.insert('actions', [
       {
@@ -89,10 +90,19 @@ export class ActionRecorder {
     return out;
   }
 
+  /** When each remediation the policy ran began since `since` (epoch ms), per cluster: the rate limit's memory across restarts. */
+  async policyStartsSince(since: number): Promise<{ cluster: string; ts: number }[]> {
+    const rows = await this.store.query<{ cluster: string; ts: number }>(
+      `SELECT cluster, toUnixTimestamp64Milli(ts) AS ts FROM actions WHERE state = 'started' AND reason = 'remediating' AND ts > fromUnixTimestamp64Milli({since:Int64}) ORDER BY ts`,
+      { since },
+    );
+    return rows.map((r) => ({ cluster: String(r.cluster), ts: Number(r.ts) }));
+  }
+
   /** Every row of one action, oldest first. */
   async byId(id: string): Promise<Action[]> {
     const rows = await this.store.query<Record<string, string | number>>(
-      `SELECT toUnixTimestamp64Milli(ts) AS ts, id, incident_id, cluster, subject, kind, state, reason, dry_run, detail FROM actions WHERE id = {id:String} ORDER BY ts`,
+      `SELECT toUnixTimestamp64Milli(ts) AS ts, id, incident_id, cluster, subject, kind, state, reason, dry_run, actor, detail FROM actions WHERE id = {id:String} ORDER BY ts`,
       { id },
     );
     return rows.map(toAction);
@@ -100,7 +110,7 @@ export class ActionRecorder {
 
   async list(filter: { cluster?: string; incidentId?: string; limit?: number } = {}): Promise<Action[]> {
     const rows = await this.store.query<Record<string, string | number>>(
-      `SELECT toUnixTimestamp64Milli(ts) AS ts, id, incident_id, cluster, subject, kind, state, reason, dry_run, detail
+      `SELECT toUnixTimestamp64Milli(ts) AS ts, id, incident_id, cluster, subject, kind, state, reason, dry_run, actor, detail
        FROM actions WHERE ({cluster:String} = '' OR cluster = {cluster:String}) AND ({inc:String} = '' OR incident_id = {inc:String})
        ORDER BY ts DESC LIMIT {limit:UInt32}`,
       { cluster: filter.cluster ?? '', inc: filter.incidentId ?? '', limit: filter.limit ?? 200 },
@@ -121,5 +131,6 @@ function toAction(r: Record<string, string | number>): Action {
     dryRun: Number(r.dry_run) === 1,
     ts: Number(r.ts),
     detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
+    ...(r.actor !== undefined ? { actor: String(r.actor) } : {}),
   };
 }

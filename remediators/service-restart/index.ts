@@ -20,6 +20,10 @@ class ServiceRestart extends NodeRemediator<ServiceRestartConfig, { node: string
     return node ? { node } : null;
   }
 
+  protected override planText(_inc: IncidentView, { node }: { node: string }): string {
+    return restartPlan(node, this.d.config.unit, this.d.config.probeName);
+  }
+
   protected async heal(inc: IncidentView, { node }: { node: string }): Promise<void> {
     const { policy, tasks, incidents, config } = this.d;
     // The incident may have resolved or been taken while this event waited its turn.
@@ -32,7 +36,7 @@ class ServiceRestart extends NodeRemediator<ServiceRestartConfig, { node: string
       node,
       kind: TASK,
       ...this.unhealthyOf(inc.cluster),
-      plan: restartPlan(node, config.unit, config.probeName),
+      plan: this.planText(inc, { node }),
       actor: ID,
       act: async () => {
         const report = await tasks.runOk(inc.cluster, node, TASK, { unit: config.unit }, config.taskTimeoutMs);

@@ -8,7 +8,7 @@ const parse = (remediation: unknown) => {
 };
 
 describe('remediation.chains config', () => {
-  it('none by default: each detector goes to every remediator that heals it', () => {
+  it('none configured by default (the stage applies DEFAULT_CHAINS under what is configured)', () => {
     expect(parse({})).toEqual({ ok: true, chains: {} });
   });
 
@@ -25,6 +25,14 @@ describe('remediation.chains config', () => {
     expect(parse({ serviceRestart: { enabled: false }, chains: { 'kubelet-down': [{ remediator: 'service-restart' }] } })).toEqual({
       ok: false,
       problems: ['remediation.chains.kubelet-down.0.remediator: service-restart is disabled (remediation.serviceRestart.enabled: false)'],
+    });
+    expect(parse({ chains: { 'node-not-ready': [{ remediator: 'cordon-drain', timeoutMs: 0 }] } })).toEqual({
+      ok: false,
+      problems: [expect.stringMatching(/^remediation\.chains\.node-not-ready\.0\.timeoutMs: /)],
+    });
+    expect(parse({ chains: { 'kubelet-down': [{ remediator: 'service-restart' }, { remediator: 'drain-node' }] } })).toEqual({
+      ok: false,
+      problems: [expect.stringMatching(/^remediation\.chains\.kubelet-down\.1\.remediator: must be one of .*cordon-drain/)],
     });
     expect(parse({ chains: { 'low-disk': [] } })).toEqual({ ok: false, problems: ['remediation.chains.low-disk: needs at least one step'] });
     expect(parse({ chains: { 'low-disk': [{ remediator: 'disk-cleanup', after: 1 }] } })).toMatchObject({ ok: false, problems: [expect.stringMatching(/^remediation\.chains\.low-disk\.0/)] });

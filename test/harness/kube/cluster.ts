@@ -83,6 +83,8 @@ export interface KubeCluster extends ClusterState {
   createSoloNode(name: string): Promise<void>;
   /** Kills the solo node's kwok (its kubelet dies): no more lease renewals or status updates. */
   stopNodeHeartbeat(node: string): Promise<void>;
+  /** Starts the solo node's kwok again (its kubelet is back); resolves once the node is Ready. */
+  resumeNodeHeartbeat(node: string): Promise<void>;
   /** Stops kube-apiserver and starts it again on the same port and etcd; `whileDown` runs in between. */
   restartApiServer(opts?: { downMs?: number; whileDown?: () => Promise<void> }): Promise<void>;
   /** Compacts etcd's history up to its current revision (older resourceVersions then answer 410 Gone). */
@@ -414,6 +416,12 @@ export async function startKubeCluster(opts: StartOptions = {}): Promise<KubeClu
         const c = components[`kwok-solo-${node}`];
         if (!c) throw new Error(`stopNodeHeartbeat: ${node} was not created with createSoloNode`);
         await killGroup(c.pid);
+      },
+
+      async resumeNodeHeartbeat(node) {
+        if (!components[`kwok-solo-${node}`]) throw new Error(`resumeNodeHeartbeat: ${node} was not created with createSoloNode`);
+        const comp = startKwok(`kwok-solo-${node}`, [`--manage-single-node=${node}`], await freePort());
+        await waitUntil(`solo node ${node} Ready again`, async () => isNodeReady(await api.get<NodeLike>(`/api/v1/nodes/${node}`)), { timeoutMs: 60_000, comp, intervalMs: 300 });
       },
 
       async restartApiServer(o = {}) {
