@@ -79,7 +79,8 @@ describe('dry run of the escalation chains', () => {
     expect(((await bad.json()) as { error: string }).error).toContain('clusterName');
   });
 
-  it('whistle remediation plan prints the chains', async () => {
+  // Two CLI processes: on a busy 2-core machine each spawn alone has taken over 20 s.
+  it('whistle remediation plan prints the chains', { timeout: 240_000 }, async () => {
     const { stdout } = await run(process.execPath, [resolve('bin/whistle.js'), 'remediation', 'plan', 'c1', '--no-record', '--server', t.url, '--token', OPERATOR_TOKEN]);
     expect(stdout).toMatch(/kubelet-down c1\/n1 \(open\): chain of 2 steps, at step 1/);
     expect(stdout).toContain('2. cordon-drain, verify within 600 s [next]');
