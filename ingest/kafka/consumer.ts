@@ -21,6 +21,7 @@ import type { BatchWriter } from '../writer.ts';
 import { batchIdFor, decodeMessage, InvalidMessageError, withBatchId, type DecodedMessage } from './message.ts';
 import type { KafkaMetrics } from './metrics.ts';
 import { partitionOf } from './partitioning.ts';
+import { BatchFingerprints } from './batch-fingerprints.ts';
 import { RecentBatches } from './recent-batches.ts';
 
 export interface OwnershipChange {
@@ -57,6 +58,7 @@ interface Item {
   offset: string;
   id: number;
   msg: DecodedMessage;
+  fingerprint: string;
 }
 
 const TABLE = 'samples';
@@ -75,12 +77,18 @@ export class TelemetryConsumer implements Component {
   private readonly verified = new Set<number>();
   private listeners: Array<(change: OwnershipChange) => void> = [];
   private readonly recent = new RecentBatches();
+  /** Partitions whose window has been seeded from the stored fingerprints since they were gained. */
+  private readonly seeded = new Set<number>();
+  /** The stored fingerprints; a legacy server has no table for them (memory window only). */
+  private readonly fingerprints: BatchFingerprints | null;
   private restartTimer: NodeJS.Timeout | null = null;
   private readonly restartBackoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
   /** Messages written and committed since start (tests and the benchmark read it). */
   committedMessages = 0;
 
-  constructor(private readonly opts: TelemetryConsumerOptions) {}
+  constructor(private readonly opts: TelemetryConsumerOptions) {
+    this.fingerprints = opts.store.dialect === 'modern' ? new BatchFingerprints(opts.store, this.recent.windowMs) : null;
+  }
 
   async start(): Promise<void> {
     this.stopping = false;
@@ -111,7 +119,11 @@ export class TelemetryConsumer implements Component {
   }
 
   private setAssignment(partitions: number[]): void {
-    for (const p of this.assigned) if (!partitions.includes(p)) this.recent.forget(p);
+    for (const p of this.assigned) {
+      if (partitions.includes(p)) continue;
+      this.recent.forget(p);
+      this.seeded.delete(p);
+    }
     this.assigned = new Set(partitions);
     this.verified.clear();
     this.opts.metrics.ownedPartitions.set(partitions.length);
@@ -195,6 +207,16 @@ export class TelemetryConsumer implements Component {
     }, delay);
   }
 
+  /** Loads what earlier owners of `partition` read into the window, once per gain of the partition. */
+  private async seed(partition: number): Promise<true> {
+    if (this.seeded.has(partition) || !this.fingerprints) return true;
+    const stored = await this.fingerprints.recent(partition);
+    for (const f of stored) this.recent.remember(partition, f.fingerprint, f.offset, f.at);
+    this.seeded.add(partition);
+    if (stored.length > 0) this.opts.log.info({ partition, fingerprints: stored.length }, 'resend window seeded from the stored fingerprints');
+    return true;
+  }
+
   private decode(partition: number, messages: KafkaMessage[]): Item[] {
     const items: Item[] = [];
     for (const m of messages) {
@@ -209,7 +231,7 @@ export class TelemetryConsumer implements Component {
           this.opts.log.info({ partition, offset: m.offset, earlier, cluster: msg.cluster, node: msg.node }, 'dropping a resent copy of a batch already read');
           continue;
         }
-        items.push({ offset: m.offset, id, msg });
+        items.push({ offset: m.offset, id, msg, fingerprint });
         if (!this.seen.has(msg.cluster)) {
           this.seen.add(msg.cluster);
           this.recomputeOwnership();
@@ -229,6 +251,7 @@ export class TelemetryConsumer implements Component {
     const { partition, messages } = batch;
     if (messages.length === 0) return;
     const lastOffset = messages[messages.length - 1]!.offset;
+    if (!(await this.untilDone(() => this.seed(partition), 'reading the stored fingerprints', heartbeat, isRunning))) return;
     let items = this.decode(partition, messages);
 
     // After a (re)assignment, the first messages may be ones a previous owner wrote but did not
@@ -249,6 +272,13 @@ export class TelemetryConsumer implements Component {
     }
     // Until this batch's offset is committed, a re-read of it (refetch, restart) must check again.
     this.verified.delete(partition);
+    // The fingerprints go to the store before the rows, so that whoever reads this partition next
+    // knows every batch written here (see batch-fingerprints.ts).
+    const fps = this.fingerprints;
+    if (fps && items.length > 0) {
+      const stored = await this.untilDone(() => fps.record(partition, items).then(() => true), 'storing the batch fingerprints', heartbeat, isRunning);
+      if (!stored) return;
+    }
 
     for (const i of items) {
       for (;;) {
