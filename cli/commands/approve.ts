@@ -1,5 +1,5 @@
 // `whistle approve <plan>`: a person approves a plan Whistle would not run alone (an etcd restore
-// after a lost quorum). Without an id it lists the plans awaiting approval. `--reject` refuses one.
+// after a lost quorum, a Deployment's rollback after a restart storm). Without an id it lists the plans awaiting approval. `--reject` refuses one.
 import { Command } from 'commander';
 import { ApiClient, apiFlags } from '../api-client.ts';
 import { ago, table } from '../table.ts';
@@ -28,6 +28,7 @@ export function approveCommand(): Command {
       return console.log(opts.json ? JSON.stringify(r.plan, null, 2) : `rejected ${id}`);
     }
     const r = await api.post<{ plan: ProposedPlan }>(`/v1/plans/${encodeURIComponent(id)}/approve`, opts.comment ? { comment: opts.comment } : {});
-    console.log(opts.json ? JSON.stringify(r.plan, null, 2) : `approved ${id}: ${r.plan.state} (follow with: whistle etcd info ${r.plan.cluster})`);
+    const follow = r.plan.kind.startsWith('etcd.') ? `whistle etcd info ${r.plan.cluster}` : `whistle incidents show ${r.plan.incidentId}`;
+    console.log(opts.json ? JSON.stringify(r.plan, null, 2) : `approved ${id}: ${r.plan.state} (follow with: ${follow})`);
   });
 }
