@@ -1,6 +1,7 @@
 // Every Whistle dashboard, with the tables it reads (a dashboard is only listed when all of its
 // tables exist in store/migrations; the test checks that).
 import { DATASOURCE_TYPE, DEFAULT_DATASOURCE_UID, type Dashboard, type DataSourceRef } from './builder.ts';
+import { consoleLinks } from './console-links.ts';
 import { ETCD_TABLES, etcdDashboard } from './etcd.ts';
 import { FLEET_TABLES, fleetDashboard } from './fleet.ts';
 import { INCIDENT_TABLES, incidentsDashboard } from './incidents.ts';
@@ -28,7 +29,8 @@ export function datasourceRef(uid = DEFAULT_DATASOURCE_UID): DataSourceRef {
   return { type: DATASOURCE_TYPE, uid };
 }
 
-export function buildAll(datasourceUid = DEFAULT_DATASOURCE_UID): Dashboard[] {
+/** Every dashboard; with `publicUrl` (server.publicUrl), table cells link to the console's pages. */
+export function buildAll(datasourceUid = DEFAULT_DATASOURCE_UID, publicUrl?: string): Dashboard[] {
   const ds = datasourceRef(datasourceUid);
-  return DASHBOARDS.map((d) => d.build(ds));
+  return DASHBOARDS.map((d) => consoleLinks(d.build(ds), publicUrl));
 }

@@ -23,6 +23,7 @@ interface ExportFlags {
   datasourceUid: string;
   dashboardsPath?: string;
   folder: string;
+  publicUrl?: string;
 }
 
 function clickhouseUrl(v: string): URL {
@@ -34,6 +35,17 @@ function clickhouseUrl(v: string): URL {
   }
   if (!['http:', 'https:', 'clickhouse:'].includes(u.protocol)) throw new InvalidArgumentError('scheme must be http, https (HTTP interface) or clickhouse (native protocol)');
   return u;
+}
+
+function publicUrl(v: string): string {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new InvalidArgumentError('must be a URL like https://whistle.example.com');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgumentError('scheme must be http or https');
+  return v;
 }
 
 function uid(v: string): string {
@@ -119,6 +131,7 @@ export function dashboardsCommand(): Command {
       .option('--datasource-uid <uid>', 'uid of the datasource the dashboards refer to', uid, DEFAULT_DATASOURCE_UID)
       .option('--dashboards-path <path>', 'where Grafana will read the JSON files (default: OUT/dashboards)')
       .option('--folder <name>', 'Grafana folder', 'Whistle')
+      .option('--public-url <url>', "Whistle's address, for links from panels to the console (default: the config's server.publicUrl)", publicUrl)
       .action((flags: ExportFlags) => {
         const cfg = flags.config ? loadConfig(flags.config) : undefined;
         if (cfg && cfg.store.kind !== 'clickhouse') {
@@ -134,6 +147,9 @@ export function dashboardsCommand(): Command {
           folder: flags.folder,
         };
         if (flags.dashboardsPath) opts.dashboardsPath = flags.dashboardsPath;
+        const consoleUrl = flags.publicUrl ?? cfg?.server.publicUrl;
+        if (consoleUrl) opts.publicUrl = consoleUrl;
+        else console.error('whistle: note: no server.publicUrl (-c FILE) or --public-url: the panels carry no links to the console');
         const result = exportDashboards(opts);
         for (const d of result.dashboards) console.log(`${d.uid}: ${d.title} (${d.panels} panels)`);
         console.log(`wrote ${result.files.length} files under ${flags.out}`);

@@ -9,6 +9,7 @@ import { CommanderError } from 'commander';
 import { dashboardsCommand } from '../../cli/commands/dashboards.ts';
 import { queryPanels, type Dashboard } from '../../dashboards/builder.ts';
 import { validateDashboard } from '../../dashboards/check.ts';
+import { NODE_LINK_URL } from '../../dashboards/common.ts';
 import { buildAll } from '../../dashboards/index.ts';
 import { ChdbStore } from '../../store/chdb-store.ts';
 import { migrate } from '../../store/migrate.ts';
@@ -87,6 +88,36 @@ describe('whistle dashboards export', () => {
     expect(validateDashboard(fleet, 'ch-main')).toEqual([]);
     const provider = parse(readFileSync(join(out, 'provisioning', 'dashboards', 'whistle.yaml'), 'utf8')) as { providers: { options: { path: string } }[] };
     expect(provider.providers[0]!.options.path).toBe('/var/lib/grafana/dashboards/whistle');
+  });
+
+  it('links cluster and incident cells to the console under the public URL, and has no such links without one', async () => {
+    const linksOf = (d: Dashboard, column: string) =>
+      queryPanels(d).flatMap((p) => (p.fieldConfig?.overrides ?? []).filter((o) => o.matcher.options === column).flatMap((o) => o.properties.filter((x) => x.id === 'links').flatMap((x) => x.value as { url: string }[])));
+    const withUrl = tempDir();
+    await runCli(['export', '--out', withUrl, '--public-url', 'https://whistle.example.com/']);
+    const read = (dir: string, uid: string) => JSON.parse(readFileSync(join(dir, 'dashboards', `${uid}.json`), 'utf8')) as Dashboard;
+    const fleet = read(withUrl, 'whistle-fleet');
+    expect(linksOf(fleet, 'cluster').map((l) => l.url)).toContain('https://whistle.example.com/console/clusters/${__value.raw:percentencode}');
+    // The node column keeps its link to the node dashboard.
+    expect(linksOf(fleet, 'node').map((l) => l.url)).toContain(NODE_LINK_URL);
+    const incidents = read(withUrl, 'whistle-incidents');
+    const incidentLinks = linksOf(incidents, 'incident_id').map((l) => l.url);
+    expect(incidentLinks.length).toBeGreaterThan(0);
+    expect(new Set(incidentLinks)).toEqual(new Set(['https://whistle.example.com/console/incidents/${__value.raw:percentencode}']));
+    for (const uid of ['whistle-fleet', 'whistle-incidents']) expect(validateDashboard(read(withUrl, uid), 'whistle-clickhouse')).toEqual([]);
+
+    // From the config's server.publicUrl.
+    const fromConfig = tempDir();
+    const cfg = join(fromConfig, 'whistle.yaml');
+    writeFileSync(cfg, 'server: { publicUrl: "https://ops.example.net/whistle" }\n');
+    await runCli(['export', '--out', fromConfig, '-c', cfg]);
+    expect(new Set(linksOf(read(fromConfig, 'whistle-incidents'), 'incident_id').map((l) => l.url))).toEqual(new Set(['https://ops.example.net/whistle/console/incidents/${__value.raw:percentencode}']));
+
+    const without = tempDir();
+    const { err } = await runCli(['export', '--out', without]);
+    expect(err).toContain('the panels carry no links to the console');
+    for (const f of readdirSync(join(without, 'dashboards'))) expect(readFileSync(join(without, 'dashboards', f), 'utf8')).not.toContain('/console/');
+    await expect(runCli(['export', '--out', without, '--public-url', 'ftp://x'])).rejects.toThrow(/--public-url/);
   });
 
   it('names the bad flag', async () => {
