@@ -1,7 +1,7 @@
 // Embedded store: ClickHouse's engine in-process through chDB, data persisted in a directory.
 // Every call uses chDB's async API so queries run off the event loop.
 import { mkdirSync } from 'node:fs';
-import { Session } from 'chdb';
+import { drainPending, Session } from 'chdb';
 import { StoreUnavailableError } from '../core/errors.ts';
 import type { QueryParams, Store } from './store.ts';
 
@@ -58,5 +58,11 @@ export class ChdbStore implements Store {
   async close(): Promise<void> {
     this.session?.close();
     this.session = null;
+    // close() defers destroying the connection behind operations still running on it, and chDB
+    // binds one data directory per process until it is gone: a store opened next in this process
+    // (a restart in-process, another directory) would be refused. Wait for that, boundedly: the
+    // wait covers every session's native work, which another busy session could keep going.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drainPending(), new Promise<void>((resolve) => (timer = setTimeout(resolve, 10_000)))]).finally(() => clearTimeout(timer));
   }
 }
