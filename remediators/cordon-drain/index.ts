@@ -21,6 +21,7 @@ class CordonDrain extends NodeRemediator<CordonDrainConfig, { node: string }> {
   private readonly stopping = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private reconciling: Promise<void> = Promise.resolve();
+  private readonly uncordoning = new Map<string, Promise<void>>();
 
   constructor(d: RemediatorDeps<CordonDrainConfig>) {
     super(d, DETECTORS, ID);
@@ -123,15 +124,29 @@ class CordonDrain extends NodeRemediator<CordonDrainConfig, { node: string }> {
     return false;
   }
 
-  /** Lifts Whistle's own cordon, recorded before and after as its own action. */
+  /**
+   * Lifts Whistle's own cordon, recorded before and after as its own action. The step's verification
+   * and the reconciler can both get here for one node: one at a time per node, and the node is read
+   * again first, so a cordon already lifted is not lifted (nor recorded) twice.
+   */
   private async uncordon(inc: Pick<IncidentView, 'id' | 'cluster'>, node: string, why: string): Promise<void> {
-    const ops = new NodeOps(this.api(inc.cluster));
-    const by = cordonMark(inc.id);
-    await this.d.recorder.step(
-      { incidentId: inc.id, cluster: inc.cluster, subject: node, kind: UNCORDON_KIND, reason: why, actor: ID, before: { cordonedBy: by } },
-      () => ops.uncordon(node, { by }),
-    );
-    await this.d.incidents.appendHistory(inc.id, { kind: 'remediation', message: `${UNCORDON_KIND} ${node}: ${why}`, actor: ID }).catch(() => undefined);
+    const key = nodeTarget(inc.cluster, node);
+    const run = (this.uncordoning.get(key) ?? Promise.resolve()).catch(() => undefined).then(async () => {
+      const ops = new NodeOps(this.api(inc.cluster));
+      const by = cordonMark(inc.id);
+      if ((await ops.status(node)).cordonedBy !== by) return;
+      await this.d.recorder.step(
+        { incidentId: inc.id, cluster: inc.cluster, subject: node, kind: UNCORDON_KIND, reason: why, actor: ID, before: { cordonedBy: by } },
+        () => ops.uncordon(node, { by }),
+      );
+      await this.d.incidents.appendHistory(inc.id, { kind: 'remediation', message: `${UNCORDON_KIND} ${node}: ${why}`, actor: ID }).catch(() => undefined);
+    });
+    this.uncordoning.set(key, run);
+    try {
+      await run;
+    } finally {
+      if (this.uncordoning.get(key) === run) this.uncordoning.delete(key);
+    }
   }
 
   /** Nodes carrying Whistle's cordon whose incident has ended and that are Ready again: uncordoned. */

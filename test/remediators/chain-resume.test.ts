@@ -188,7 +188,11 @@ describe('the kubelet-down chain across a SIGKILL', () => {
     await eventually(async () => byAction(await actions(inc.id), 'kube.cordon-drain')[1]?.at(-1) === 'succeeded:verified', 'the resumed step verified', 60_000, 250);
     const final = await actions(inc.id);
     expect(byAction(final, 'node.service-restart')).toHaveLength(1);
-    expect(byAction(final, 'kube.uncordon')).toEqual([['started:kwok-node-0 is Ready and the incident is resolved', 'succeeded:kwok-node-0 is Ready and the incident is resolved']]);
+    // Lifted once, by the step's verification or by the reconciler, whichever came first.
+    const uncordons = byAction(final, 'kube.uncordon');
+    expect(uncordons).toHaveLength(1);
+    expect(uncordons[0]!.map((r) => r.split(':')[0])).toEqual(['started', 'succeeded']);
+    expect(uncordons[0]![0]).toMatch(/^started:kwok-node-0 is Ready and (the incident is resolved|incident \S+ has ended)$/);
     expect((await getNode(NODE)).metadata.annotations?.[CORDONED_BY]).toBeUndefined();
   });
 });
