@@ -30,7 +30,10 @@ export const agentSchema = z.strictObject({
    * nothing to a plane whose CA does not have this hash, from its first request on.
    */
   caCertHash: z.string().trim().toLowerCase().regex(CA_CERT_HASH_PATTERN, 'must be sha256:<64 hex digits> (whistle join-command prints it)').optional(),
+  /** "pool" with the fleet join token: the node joins the node pool, and an operator attaches it to a cluster. */
   cluster: name.default('local'),
+  /** This node's availability zone, reported at registration (placement spreads control planes across zones). */
+  zone: z.string().regex(/^[A-Za-z0-9._-]{1,63}$/, 'must be 1-63 letters, digits, ".", "_" or "-"').optional(),
   /** Defaults to the host name. */
   node: name.optional(),
   joinToken: z.string().optional(),

@@ -132,6 +132,7 @@ export class NodeAgent implements Component {
       joinToken: this.cfg.joinToken,
       address: this.opts.address ?? defaultAddress(),
       agentVersion: AGENT_VERSION,
+      zone: this.cfg.zone,
       requestTimeoutMs: this.cfg.requestTimeoutMs,
       retryInitialMs: this.cfg.retryInitialMs,
       retryMaxMs: this.cfg.retryMaxMs,

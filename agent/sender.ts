@@ -30,6 +30,7 @@ export interface SenderOptions {
   joinToken: string | undefined;
   address: string;
   agentVersion: string;
+  zone?: string;
   requestTimeoutMs: number;
   retryInitialMs: number;
   retryMaxMs: number;
@@ -266,7 +267,7 @@ export class Sender {
       res = await this.opts.connection.fetch(this.url('v1/register'), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ cluster, node, joinToken, address: this.opts.address, agentVersion: this.opts.agentVersion, ...(csr && { csr }) }),
+        body: JSON.stringify({ cluster, node, joinToken, address: this.opts.address, agentVersion: this.opts.agentVersion, ...(this.opts.zone && { zone: this.opts.zone }), ...(csr && { csr }) }),
         signal: AbortSignal.timeout(this.opts.requestTimeoutMs),
       });
       text = await res.text();

@@ -1,5 +1,6 @@
 // Every stage `whistle start` runs. Order here does not matter: the composition root orders them
 // from what each declares it needs. A new stage is one line here and one folder of its own.
+import { fleetStage } from '../bootstrap/fleet/stage.ts';
 import { bootstrapStage } from '../bootstrap/stage.ts';
 import { upgradesStage } from '../bootstrap/upgrade/stage.ts';
 import { detectorsStage } from '../detectors/stage.ts';
@@ -21,6 +22,7 @@ export const builtinStages = [
   notifyStage,
   detectorsStage,
   bootstrapStage,
+  fleetStage,
   remediationStage,
   slackActionsStage,
   upgradesStage,

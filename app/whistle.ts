@@ -4,7 +4,9 @@
 // the stages it needs, then the server that feeds them); stop order is the reverse.
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { join } from 'node:path';
 import { AuditLog } from '../core/audit.ts';
+import { ClusterCatalog } from '../core/clusters/catalog.ts';
 import type { Component } from '../core/component.ts';
 import { operatorAuth } from '../core/http/operator-auth.ts';
 import { createLogger } from '../core/log.ts';
@@ -49,11 +51,12 @@ export class Whistle {
     const registry = opts.registry ?? createRegistry();
     const store = opts.store ?? (await openStore(config.store));
     try {
+      const clusters = await ClusterCatalog.open({ store, keyFile: join(config.dataDir, 'secrets', 'cluster-secrets.key'), configured: config.clusters, log: log.child({ component: 'clusters' }) });
       const core = new Map<string, unknown>([
         [coreServices.store.id, store],
         [coreServices.logger.id, log],
         [coreServices.metrics.id, registry],
-        [coreServices.clusters.id, () => config.clusters],
+        [coreServices.clusters.id, clusters],
         [coreServices.server.id, config.server],
         [coreServices.operatorAuth.id, operatorAuth(config.server)],
         [coreServices.audit.id, new AuditLog(store, log)],

@@ -34,7 +34,8 @@ export class ApiClient {
     this.ca = this.server.startsWith('https:') ? readCa(opts.ca ?? process.env.WHISTLE_CA, dataDir) : undefined;
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** `timeoutMs`: changes that drive nodes (an attach forms etcd) take longer than the default 30 s. */
+  async request<T>(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
     let res: { status: number; text: string };
     try {
       res = await httpRequest(`${this.server}${path}`, {
@@ -45,7 +46,7 @@ export class ApiClient {
         },
         body: body !== undefined ? JSON.stringify(body) : undefined,
         ca: this.ca,
-        timeoutMs: 30_000,
+        timeoutMs,
       });
     } catch (err) {
       throw new ApiError(0, `cannot reach Whistle at ${this.server} (${reachFailure(err as NodeJS.ErrnoException)}); is it running? (npm start)`);
@@ -67,6 +68,10 @@ export class ApiClient {
 
   post<T>(path: string, body: unknown = {}): Promise<T> {
     return this.request<T>('POST', path, body);
+  }
+
+  put<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.request<T>('PUT', path, body);
   }
 
   delete<T>(path: string): Promise<T> {

@@ -1,7 +1,8 @@
 // Subcommands of the later pipeline stages: incidents, silences and maintenance, etcd, approvals,
-// dashboards.
+// dashboards, the fleet's clusters.
 import type { Command } from 'commander';
 import { approveCommand } from './commands/approve.ts';
+import { clustersCommand } from './commands/clusters.ts';
 import { dashboardsCommand } from './commands/dashboards.ts';
 import { etcdCommand } from './commands/etcd.ts';
 import { incidentsCommand } from './commands/incidents.ts';
@@ -10,5 +11,5 @@ import { maintenanceCommand, silencesCommand } from './commands/silences.ts';
 import { upgradeCommand } from './commands/upgrade.ts';
 
 export function extraCommands(): Command[] {
-  return [incidentsCommand(), silencesCommand(), maintenanceCommand(), etcdCommand(), approveCommand(), dashboardsCommand(), releasesCommand(), upgradeCommand()];
+  return [incidentsCommand(), silencesCommand(), maintenanceCommand(), etcdCommand(), approveCommand(), dashboardsCommand(), releasesCommand(), upgradeCommand(), clustersCommand()];
 }

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Store } from '../store/store.ts';
 import type { AuditLog } from './audit.ts';
-import type { ClusterConfig, ServerConfig } from './config/schema.ts';
+import type { ClusterCatalog } from './clusters/catalog.ts';
+import type { ServerConfig } from './config/schema.ts';
 import type { OperatorAuth } from './http/operator-auth.ts';
 import { serviceRef } from './stage.ts';
 
@@ -14,8 +15,11 @@ export const coreServices = {
   logger: serviceRef<Logger>('core.logger'),
   /** Prometheus registry served at GET /metrics. */
   metrics: serviceRef<Registry>('core.metrics'),
-  /** The configured clusters (`clusters:`), read at call time. */
-  clusters: serviceRef<() => ClusterConfig[]>('core.clusters'),
+  /**
+   * The managed clusters (table `clusters`, seeded from `clusters:`), read at call time; `onChange`
+   * announces each one created or deleted, so watchers follow without a restart.
+   */
+  clusters: serviceRef<ClusterCatalog>('core.clusters'),
   /** The HTTP server's settings (`server:`): limits, public URL. */
   server: serviceRef<ServerConfig>('core.server'),
   /** Operator-token check for operator routes, with the actor's name for the audit trail. */

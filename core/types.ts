@@ -14,10 +14,18 @@ export interface Sample {
 }
 
 export type NodeStatus = 'pending' | 'authorized' | 'revoked';
+export type NodeRole = '' | 'control-plane' | 'worker';
 
 /** A node agent known to the management plane. The token itself is never stored, only its hash. */
 export interface RegisteredNode {
+  /** The cluster the node is in now: the one it registered into, or the one it is attached to from the pool ("pool" while in none). */
   cluster: string;
+  /** The cluster it registered into (its token's and certificate's): a cluster name or "pool". */
+  home: string;
+  /** Availability zone: reported by the agent (agent.zone), or the Kubernetes node's topology.kubernetes.io/zone label. */
+  zone: string;
+  /** A pool node's role in the cluster it is attached to; '' for nodes not attached. */
+  role: NodeRole;
   node: string;
   status: NodeStatus;
   tokenHash: string;

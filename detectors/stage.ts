@@ -41,7 +41,7 @@ export const detectorsStage = defineStage({
       sink: findings,
       registry: deps.registry,
       log: deps.logger.child({ component: 'detectors' }),
-      clusters: () => deps.clusters().map((c) => c.name),
+      clusters: () => deps.clusters.names(),
       nodes: deps.nodes,
       clusterState: deps.clusterState,
       now: deps.clock,

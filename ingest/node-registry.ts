@@ -1,12 +1,15 @@
 // Registered node agents. The flow the seeds describe: an agent presents its cluster's join token
-// and appears as pending; an operator authorizes it; only then is its telemetry accepted. State is
+// (or the fleet join token, and then enters the node pool, in no cluster) and appears as pending; an
+// operator authorizes it; only then is its telemetry accepted. A pool node may be attached to a
+// cluster (bootstrap/fleet): its token and certificate stay those of the pool, but it counts as a
+// node of that cluster everywhere (lists, detectors, its telemetry's cluster, its tasks). State is
 // appended to the `nodes` table and held in memory for the per-request token check.
 import type { Logger } from 'pino';
-import type { ClusterConfig } from '../core/config/schema.ts';
-import { ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../core/errors.ts';
-import type { NodeStatus, RegisteredNode } from '../core/types.ts';
+import { POOL, type ClusterCatalog } from '../core/clusters/catalog.ts';
+import { ConflictError, ForbiddenError, InputError, NotFoundError, UnauthorizedError } from '../core/errors.ts';
+import type { NodeRole, NodeStatus, RegisteredNode } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
-import { hashToken, newToken, tokensEqual } from '../core/http/tokens.ts';
+import { hashToken, newToken } from '../core/http/tokens.ts';
 
 export interface RegistrationRequest {
   cluster: string;
@@ -14,6 +17,7 @@ export interface RegistrationRequest {
   joinToken: string;
   address?: string;
   agentVersion?: string;
+  zone?: string;
 }
 
 interface NodeRow {
@@ -26,6 +30,9 @@ interface NodeRow {
   updated_by: string;
   address: string;
   agent_version: string;
+  zone?: string;
+  attached_to?: string;
+  role?: string;
 }
 
 const key = (cluster: string, node: string) => `${cluster}\u0000${node}`;
@@ -43,24 +50,31 @@ export class NodeRegistry {
 
   constructor(
     private readonly store: Store,
-    private readonly clusters: () => ClusterConfig[],
+    private readonly clusters: ClusterCatalog,
     private readonly log: Logger,
   ) {}
 
+  /** Zone and placement columns come with the fleet migration, which legacy servers do not get. */
+  private get fleetColumns(): boolean {
+    return this.store.dialect === 'modern';
+  }
+
   async load(): Promise<void> {
     const ts = (col: string) => (this.store.dialect === 'modern' ? `toUnixTimestamp64Milli(argMax(${col}, version))` : `argMax(${col}, version)`);
+    const fleet = this.fleetColumns ? ', argMax(zone, version) AS zone, argMax(attached_to, version) AS attached_to, argMax(role, version) AS role' : '';
     const rows = await this.store.query<NodeRow>(
       `SELECT cluster, node, argMax(status, version) AS status, argMax(token_hash, version) AS token_hash,
               ${ts('registered_at')} AS registered_at, ${ts('updated_at')} AS updated_at,
               argMax(updated_by, version) AS updated_by, argMax(address, version) AS address,
-              argMax(agent_version, version) AS agent_version, max(version) AS v
+              argMax(agent_version, version) AS agent_version, max(version) AS v${fleet}
        FROM nodes GROUP BY cluster, node`,
     );
     this.byKey.clear();
     this.byTokenHash.clear();
     for (const r of rows) {
       this.remember({
-        cluster: r.cluster,
+        cluster: r.attached_to || r.cluster,
+        home: r.cluster,
         node: r.node,
         status: r.status,
         tokenHash: r.token_hash,
@@ -69,15 +83,17 @@ export class NodeRegistry {
         updatedBy: r.updated_by,
         address: r.address,
         agentVersion: r.agent_version,
+        zone: r.zone ?? '',
+        role: (r.role ?? '') as NodeRole,
       });
     }
     this.log.debug({ nodes: rows.length }, 'node registry loaded');
   }
 
   private remember(n: RegisteredNode): void {
-    const old = this.byKey.get(key(n.cluster, n.node));
+    const old = this.byKey.get(key(n.home, n.node));
     if (old) this.byTokenHash.delete(old.tokenHash);
-    this.byKey.set(key(n.cluster, n.node), n);
+    this.byKey.set(key(n.home, n.node), n);
     this.byTokenHash.set(n.tokenHash, n);
   }
 
@@ -86,7 +102,7 @@ export class NodeRegistry {
     this.version = Math.max(this.version + 1, Date.now() * 1000);
     await this.store.insert('nodes', [
       {
-        cluster: n.cluster,
+        cluster: n.home,
         node: n.node,
         status: n.status,
         token_hash: n.tokenHash,
@@ -96,22 +112,23 @@ export class NodeRegistry {
         address: n.address,
         agent_version: n.agentVersion,
         version: this.version,
+        ...(this.fleetColumns ? { zone: n.zone, attached_to: n.cluster === n.home ? '' : n.cluster, role: n.role } : {}),
       },
     ]);
     this.remember(n);
   }
 
-  /** Registers (or re-registers) an agent. A re-registration invalidates the old token and needs a new authorization. */
+  /** Registers (or re-registers) an agent. A re-registration invalidates the old token and needs a new authorization; a pool node keeps its place. */
   async register(req: RegistrationRequest): Promise<{ token: string; status: NodeStatus }> {
     const autoAuthorizeBy = this.autoAuthorize(req.cluster, req.node);
-    const cluster = this.clusters().find((c) => c.name === req.cluster);
-    if (!cluster) throw new UnauthorizedError(`unknown cluster "${req.cluster}" or bad join token`);
-    if (!tokensEqual(cluster.joinToken, req.joinToken)) throw new UnauthorizedError(`unknown cluster "${req.cluster}" or bad join token`);
+    const known = req.cluster === POOL ? this.clusters.checkFleetToken(req.joinToken) : this.clusters.checkJoinToken(req.cluster, req.joinToken);
+    if (!known) throw new UnauthorizedError(req.cluster === POOL ? 'bad fleet join token (the node pool)' : `unknown cluster "${req.cluster}" or bad join token`);
     const token = newToken();
     const now = Date.now();
     const existing = this.byKey.get(key(req.cluster, req.node));
     const node: RegisteredNode = {
-      cluster: req.cluster,
+      cluster: existing?.cluster ?? req.cluster,
+      home: req.cluster,
       node: req.node,
       status: autoAuthorizeBy ? 'authorized' : 'pending',
       tokenHash: hashToken(token),
@@ -120,6 +137,8 @@ export class NodeRegistry {
       updatedBy: autoAuthorizeBy ?? 'agent',
       address: req.address ?? '',
       agentVersion: req.agentVersion ?? '',
+      zone: req.zone ?? existing?.zone ?? '',
+      role: existing?.role ?? '',
     };
     await this.persist(node);
     this.log.info({ cluster: node.cluster, node: node.node, status: node.status }, existing ? 'node re-registered' : 'node registered');
@@ -128,12 +147,23 @@ export class NodeRegistry {
 
   async setStatus(cluster: string, nodeName: string, status: NodeStatus, actor: string): Promise<RegisteredNode> {
     if (!['pending', 'authorized', 'revoked'].includes(status)) throw new InputError(`status: must be authorized or revoked`);
-    const existing = this.byKey.get(key(cluster, nodeName));
+    const existing = this.get(cluster, nodeName);
     if (!existing) throw new NotFoundError(`node ${cluster}/${nodeName} is not registered`);
     if (existing.status === status) return existing; // idempotent
     const updated = { ...existing, status, updatedAt: Date.now(), updatedBy: actor };
     await this.persist(updated);
     this.log.info({ cluster, node: nodeName, status, actor }, 'node status changed');
+    return updated;
+  }
+
+  /** Attaches a pool node to `cluster` with `role`, or (cluster "pool") detaches it back to the pool. */
+  async setPlacement(nodeName: string, cluster: string, role: NodeRole, actor: string): Promise<RegisteredNode> {
+    const existing = this.byKey.get(key(POOL, nodeName));
+    if (!existing) throw new NotFoundError(`node: ${nodeName} is not in the node pool`);
+    if (cluster !== POOL && this.byKey.has(key(cluster, nodeName))) throw new ConflictError(`node: cluster ${cluster} already has a node named ${nodeName} (registered with its join token)`);
+    const updated: RegisteredNode = { ...existing, cluster, role: cluster === POOL ? '' : role, updatedAt: Date.now(), updatedBy: actor };
+    await this.persist(updated);
+    this.log.info({ node: nodeName, cluster, role, actor }, cluster === POOL ? 'node detached to the pool' : 'node attached');
     return updated;
   }
 
@@ -147,10 +177,20 @@ export class NodeRegistry {
     return node;
   }
 
+  /** The node `node` of `cluster`: registered into it, or attached to it from the pool. */
   get(cluster: string, node: string): RegisteredNode | undefined {
-    return this.byKey.get(key(cluster, node));
+    const own = this.byKey.get(key(cluster, node));
+    if (own) return own;
+    const pooled = this.byKey.get(key(POOL, node));
+    return pooled && pooled.cluster === cluster ? pooled : undefined;
   }
 
+  /** A node of the pool by name, attached or not. */
+  pooled(node: string): RegisteredNode | undefined {
+    return this.byKey.get(key(POOL, node));
+  }
+
+  /** Nodes now in `cluster` (attached pool nodes included; "pool" lists the unattached ones). */
   list(cluster?: string): RegisteredNode[] {
     return [...this.byKey.values()].filter((n) => !cluster || n.cluster === cluster).sort((a, b) => a.cluster.localeCompare(b.cluster) || a.node.localeCompare(b.node));
   }

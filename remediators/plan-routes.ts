@@ -2,7 +2,6 @@
 //   GET  /v1/remediation/plan?cluster=   every active incident's remaining chain (nothing recorded)
 //   POST /v1/remediation/plan {cluster?} the same, each recorded as a dry-run action of its incident
 import type { AuditLog } from '../core/audit.ts';
-import type { ClusterConfig } from '../core/config/schema.ts';
 import { NotFoundError } from '../core/errors.ts';
 import type { OperatorAuth } from '../core/http/operator-auth.ts';
 import type { RoutePlugin } from '../core/stage.ts';
@@ -10,7 +9,7 @@ import type { RemediationPlanner } from './plan.ts';
 
 export interface PlanRouteDeps {
   planner: RemediationPlanner;
-  clusters: () => ClusterConfig[];
+  clusters: () => readonly { name: string }[];
   auth: OperatorAuth;
   audit: AuditLog;
 }

@@ -131,7 +131,7 @@ export const remediationStage = defineStage({
     return {
       services: { policy, approvals, recorder },
       components: [pauses, plans, remediators, resume],
-      routes: [planRoutes({ planner, clusters: deps.clusters, auth: deps.auth, audit: deps.audit }), remediationRoutes({ approvals, recorder, auth: deps.auth, audit: deps.audit }), pauseRoutes({ pause, clusters: deps.clusters, auth: deps.auth, audit: deps.audit })],
+      routes: [planRoutes({ planner, clusters: () => deps.clusters.list(), auth: deps.auth, audit: deps.audit }), remediationRoutes({ approvals, recorder, auth: deps.auth, audit: deps.audit }), pauseRoutes({ pause, clusters: () => deps.clusters.list(), auth: deps.auth, audit: deps.audit })],
     };
   },
 });

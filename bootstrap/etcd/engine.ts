@@ -55,9 +55,19 @@ export class EtcdEngine {
 
   // ---- lookup --------------------------------------------------------------------------------
 
+  private readonly sources: ((name: string) => EtcdClusterConfig | undefined)[] = [];
+
+  /**
+   * Another place etcd clusters are declared besides `etcd.clusters[]`: the fleet's managed
+   * clusters, whose members are their control-plane nodes. Asked at each lookup, so the set follows it.
+   */
+  addClusterSource(source: (name: string) => EtcdClusterConfig | undefined): void {
+    this.sources.push(source);
+  }
+
   cluster(name: string): EtcdClusterConfig {
-    const c = this.cfg.clusters.find((x) => x.cluster === name);
-    if (!c) throw new NotFoundError(`cluster: no etcd cluster "${name}" in config (etcd.clusters[].cluster)`);
+    const c = this.cfg.clusters.find((x) => x.cluster === name) ?? this.sources.map((s) => s(name)).find(Boolean);
+    if (!c) throw new NotFoundError(`cluster: no etcd cluster "${name}" (neither in etcd.clusters[] nor a managed cluster)`);
     return c;
   }
 

@@ -58,6 +58,24 @@ export class TaskQueue {
 
   private recording: Promise<void> = Promise.resolve();
 
+  /**
+   * Which agent's queue a (cluster, node) names. By default the pair itself; the fleet routes a pool
+   * node attached to a cluster (or being attached) to the agent's own queue: the agent polls as the
+   * node it registered as, the engine addresses it as a node of the cluster.
+   */
+  private router: (cluster: string, node: string) => string = key;
+
+  setRouter(router: (cluster: string, node: string) => { cluster: string; node: string }): void {
+    this.router = (cluster, node) => {
+      const r = router(cluster, node);
+      return key(r.cluster, r.node);
+    };
+  }
+
+  private keyOf(cluster: string, node: string): string {
+    return this.router(cluster, node);
+  }
+
   /** Appends a task state row; rows are written one after another, so their order is kept. */
   private record(task: Task, state: string, extra: { output?: unknown; error?: string } = {}): Promise<void> {
     this.recording = this.recording.then(() => this.write(task, state, extra));
@@ -122,7 +140,7 @@ export class TaskQueue {
         const f = this.inflight.get(id);
         if (!f) return;
         this.inflight.delete(id);
-        const k = key(cluster, node);
+        const k = this.keyOf(cluster, node);
         this.pending.set(k, (this.pending.get(k) ?? []).filter((t) => t.id !== id));
         const error = f.acknowledged
           ? `no result from the agent on ${node} within ${timeoutMs} ms`
@@ -133,7 +151,7 @@ export class TaskQueue {
         fail(error);
       }, timeoutMs);
       this.inflight.set(id, { task, settle, fail, timer, dispatched: false, acknowledged: false });
-      const k = key(cluster, node);
+      const k = this.keyOf(cluster, node);
       this.pending.set(k, [...(this.pending.get(k) ?? []), task]);
       for (const wake of this.waiters.get(k) ?? []) wake();
     });
@@ -148,7 +166,7 @@ export class TaskQueue {
 
   /** The agent's poll: returns queued tasks at once, or waits up to `waitMs` for one. */
   async poll(cluster: string, node: string, waitMs: number, signal?: AbortSignal): Promise<Task[]> {
-    const k = key(cluster, node);
+    const k = this.keyOf(cluster, node);
     this.lastSeen.set(k, Date.now());
     this.polling.set(k, (this.polling.get(k) ?? 0) + 1);
     try {
@@ -192,7 +210,7 @@ export class TaskQueue {
    * node's queue for its next poll.
    */
   undelivered(cluster: string, node: string, tasks: Task[]): void {
-    const k = key(cluster, node);
+    const k = this.keyOf(cluster, node);
     const back = tasks.filter((t) => {
       const f = this.inflight.get(t.id);
       if (!f || f.acknowledged) return false;
@@ -209,9 +227,9 @@ export class TaskQueue {
   acknowledge(cluster: string, node: string, taskId: string): 'accepted' | 'unknown' | 'forbidden' {
     const f = this.inflight.get(taskId);
     if (!f) return 'unknown';
-    if (f.task.cluster !== cluster || f.task.node !== node) return 'forbidden';
+    if (this.keyOf(f.task.cluster, f.task.node) !== this.keyOf(cluster, node)) return 'forbidden';
     f.acknowledged = true;
-    this.lastSeen.set(key(cluster, node), Date.now());
+    this.lastSeen.set(this.keyOf(cluster, node), Date.now());
     return 'accepted';
   }
 
@@ -219,8 +237,8 @@ export class TaskQueue {
   complete(cluster: string, node: string, report: TaskReport): 'accepted' | 'unknown' | 'forbidden' {
     const f = this.inflight.get(report.taskId);
     if (!f) return 'unknown';
-    if (f.task.cluster !== cluster || f.task.node !== node) return 'forbidden';
-    this.lastSeen.set(key(cluster, node), Date.now());
+    if (this.keyOf(f.task.cluster, f.task.node) !== this.keyOf(cluster, node)) return 'forbidden';
+    this.lastSeen.set(this.keyOf(cluster, node), Date.now());
     clearTimeout(f.timer);
     this.inflight.delete(report.taskId);
     const settled = f.settle(report);
@@ -235,9 +253,9 @@ export class TaskQueue {
    * poll's connection may have been gone, and then nothing runs it.
    */
   agentAlive(cluster: string, node: string, withinMs: number): boolean {
-    const k = key(cluster, node);
+    const k = this.keyOf(cluster, node);
     if ((this.polling.get(k) ?? 0) > 0) return true;
-    for (const f of this.inflight.values()) if (f.acknowledged && f.task.cluster === cluster && f.task.node === node) return true;
+    for (const f of this.inflight.values()) if (f.acknowledged && this.keyOf(f.task.cluster, f.task.node) === k) return true;
     return Date.now() - (this.lastSeen.get(k) ?? 0) <= withinMs;
   }
 

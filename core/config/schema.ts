@@ -87,7 +87,8 @@ export const storeSchema = z.strictObject({
 });
 
 export const clusterSchema = z.strictObject({
-  name: clusterName,
+  /** "pool" is the node pool's (agents that registered with the fleet join token). */
+  name: clusterName.refine((n) => n !== 'pool', '"pool" is reserved for the node pool'),
   /** Agents present this to register; keep it secret. */
   joinToken: z.string().min(16),
   /** Kubernetes access for watching and the read-only proxy. */

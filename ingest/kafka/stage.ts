@@ -53,7 +53,7 @@ export const kafkaStage = defineStage({
       topicReady,
       writer: deps.samplesWriter,
       store: deps.store,
-      knownClusters: () => deps.clusters().map((c) => c.name),
+      knownClusters: () => deps.clusters.names(),
       metrics,
       log,
     });

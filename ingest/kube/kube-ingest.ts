@@ -4,6 +4,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Backoff, sleep } from '../../core/backoff.ts';
+import type { ClusterCatalog } from '../../core/clusters/catalog.ts';
 import type { KubeRecord } from '../../core/types.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Store } from '../../store/store.ts';
@@ -32,9 +33,12 @@ export function clustersFromKubeconfig(path: string, contexts?: string[]): KubeC
   return (contexts ?? names).map((name) => ({ name, kubeconfig: kc, context: name }));
 }
 
-/** The configured clusters that have Kubernetes access (`clusters[].kubeconfig`, optional `context`). */
-export function sourcesFromConfig(clusters: readonly { name: string; kubeconfig?: string; context?: string }[]): KubeClusterSource[] {
-  return clusters.flatMap((c) => (c.kubeconfig ? [{ name: c.name, kubeconfig: c.kubeconfig, ...(c.context ? { context: c.context } : {}) }] : []));
+/** The managed clusters (the catalog) that have Kubernetes access. */
+export function sourcesFromCatalog(catalog: Pick<ClusterCatalog, 'names' | 'kubeAccess'>): KubeClusterSource[] {
+  return catalog.names().flatMap((name) => {
+    const access = catalog.kubeAccess(name);
+    return access ? [{ name, ...access }] : [];
+  });
 }
 
 /**
@@ -206,11 +210,38 @@ export class KubeIngest {
     }
   }
 
+  private started = false;
+
   start(): void {
+    this.started = true;
     for (const c of this.clusters.values()) {
       this.upGauge?.set({ cluster: c.source.name }, 0);
       c.start();
     }
+  }
+
+  has(cluster: string): boolean {
+    return this.clusters.has(cluster);
+  }
+
+  /** Starts watching one more cluster (a cluster created through the API), at once when running. */
+  add(src: KubeClusterSource): void {
+    if (this.clusters.has(src.name)) throw new Error(`kube: cluster "${src.name}" is already watched`);
+    const watch = new ClusterWatch(src, this);
+    this.clusters.set(src.name, watch);
+    if (this.started) {
+      this.upGauge?.set({ cluster: src.name }, 0);
+      watch.start();
+    }
+  }
+
+  /** Stops watching a cluster (deleted, or its access replaced); what its watchers emitted stays written. */
+  async remove(cluster: string): Promise<void> {
+    const watch = this.clusters.get(cluster);
+    if (!watch) return;
+    this.clusters.delete(cluster);
+    await watch.stop();
+    this.upGauge?.remove({ cluster });
   }
 
   /** @internal called by the watchers. */

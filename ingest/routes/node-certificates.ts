@@ -53,7 +53,7 @@ export const nodeCertificateRoutes: FastifyPluginAsync<{ ctx: IngestContext }> =
       const node = (req as AuthedRequest).agentNode!;
       if (!ctx.server.tls.enabled) throw new NotFoundError('this management plane serves plain HTTP: it issues no client certificates');
       await checkNodeCsr(req.body.csr);
-      const certificate = await signNodeCertificate(await fleetCa(ctx.server.fleetCaDir), req.body.csr, node);
+      const certificate = await signNodeCertificate(await fleetCa(ctx.server.fleetCaDir), req.body.csr, { cluster: node.home, node: node.node });
       void ctx.audit.record({ actor: `agent:${node.node}`, action: 'node.certificate', cluster: node.cluster, subject: node.node });
       return { certificate };
     },

@@ -43,6 +43,7 @@ export const registrationRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = as
             joinToken: { type: 'string', minLength: 1, maxLength: 512 },
             address: { type: 'string', maxLength: 253 },
             agentVersion: { type: 'string', maxLength: 64 },
+            zone: { type: 'string', maxLength: 63, pattern: '^[A-Za-z0-9._-]*$' },
             csr: csrRule,
           },
         },

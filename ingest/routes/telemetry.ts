@@ -52,13 +52,13 @@ export const telemetryRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async
         }
         // A certificate and a token must name the same node: one stolen credential is not enough.
         const certified = certifiedNode(req);
-        if (certified && (certified.cluster !== req.agentNode.cluster || certified.node !== req.agentNode.node)) {
+        if (certified && (certified.cluster !== req.agentNode.home || certified.node !== req.agentNode.node)) {
           m.rejected.inc({ reason: 'forbidden' });
           throw new ForbiddenError(`client certificate is for ${certified.cluster}/${certified.node}, the token for ${req.agentNode.cluster}/${req.agentNode.node}`);
         }
         // Per node, so a node stuck in a retry loop spends its own budget and no one else's.
         try {
-          perNode.take(`${req.agentNode.cluster}/${req.agentNode.node}`, `node ${req.agentNode.cluster}/${req.agentNode.node}`);
+          perNode.take(`${req.agentNode.home}/${req.agentNode.node}`, `node ${req.agentNode.cluster}/${req.agentNode.node}`);
         } catch (err) {
           m.rejected.inc({ reason: 'rate_limited' });
           throw err;
@@ -74,14 +74,16 @@ export const telemetryRoutes: FastifyPluginAsync<{ ctx: IngestContext }> = async
       },
     },
     async (req, reply) => {
-      const batch = req.body;
       const node = (req as AuthedRequest).agentNode!;
+      // A pool node attached to a cluster still says "pool" (its agent's config): its samples count for the cluster it is in.
+      const batch = req.body.cluster === node.home && node.home !== node.cluster ? { ...req.body, cluster: node.cluster } : req.body;
       if (batch.cluster !== node.cluster || batch.node !== node.node) {
         m.rejected.inc({ reason: 'forbidden' }, batch.samples.length);
         throw new ForbiddenError(`token belongs to ${node.cluster}/${node.node}, not ${batch.cluster}/${batch.node}`);
       }
       const tag = parseBatchTag(req.headers['x-whistle-batch']);
-      const nodeKey = `${node.cluster}/${node.node}`;
+      // The node's identity, which an attach does not change: the resend guard follows it across one.
+      const nodeKey = `${node.home}/${node.node}`;
       if (resends.isResend(nodeKey, tag)) {
         req.log.debug({ node: nodeKey, tag }, 'resent batch already accepted; not queued again');
         return reply.code(202).send({ accepted: 0, duplicate: true });

@@ -3,7 +3,6 @@
 //   POST /v1/remediation/:cluster/pause  {reason?}
 //   POST /v1/remediation/:cluster/resume {reason?}
 import type { AuditLog } from '../../core/audit.ts';
-import type { ClusterConfig } from '../../core/config/schema.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import type { OperatorAuth } from '../../core/http/operator-auth.ts';
 import type { RoutePlugin } from '../../core/stage.ts';
@@ -11,7 +10,7 @@ import type { RemediationPause } from './pause.ts';
 
 export interface PauseRouteDeps {
   pause: RemediationPause;
-  clusters: () => ClusterConfig[];
+  clusters: () => readonly { name: string }[];
   auth: OperatorAuth;
   audit: AuditLog;
 }
