@@ -130,7 +130,7 @@ export class NodeAgent implements Component {
       cluster: this.cluster,
       node: this.node,
       joinToken: this.cfg.joinToken,
-      address: this.opts.address ?? defaultAddress(),
+      address: this.opts.address ?? this.registrationAddress(),
       agentVersion: AGENT_VERSION,
       zone: this.cfg.zone,
       requestTimeoutMs: this.cfg.requestTimeoutMs,
@@ -178,6 +178,14 @@ export class NodeAgent implements Component {
     this.connection?.close();
     await this.spool?.flush();
     if (this.starting) this.log.info({ spooledSamples: this.spool?.samples ?? 0 }, 'node agent stopped');
+  }
+
+  /**
+   * The address the plane records for this node: the one etcd binds when the node runs bootstrap
+   * tasks on an address of its own (peers and preflight dial it), else this machine's.
+   */
+  private registrationAddress(): string {
+    return this.cfg.tasks.enabled && this.cfg.tasks.address !== '127.0.0.1' ? this.cfg.tasks.address : defaultAddress();
   }
 
   private connect(): PlaneConnection {

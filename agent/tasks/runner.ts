@@ -3,6 +3,7 @@
 // Never throws: every outcome becomes a TaskResult to report.
 import { checkParams, isTaskKind, TASK_KINDS, type TaskKind, type TaskResult as KindResult } from '../../bootstrap/tasks/contract.ts';
 import type { Task, TaskResult } from '../../core/types.ts';
+import { POOL } from '../../core/clusters/pool.ts';
 import type { NodeEnv } from './node-env.ts';
 import { TASK_HANDLERS } from './registry.ts';
 
@@ -25,7 +26,8 @@ export class TaskRunner {
   async run(task: Task): Promise<TaskResult> {
     const done = (ok: boolean, output: Record<string, unknown>, error?: string): TaskResult => ({ taskId: task.id, ok, output, error, finishedAt: Date.now() });
     if (!isTaskKind(task.kind)) return done(false, {}, `task kind "${task.kind}" is not allowed (allowed: ${TASK_KINDS.join(', ')})`);
-    if (task.cluster !== this.env.cluster || task.node !== this.env.node) return done(false, {}, `task is for ${task.cluster}/${task.node}, this agent is ${this.env.cluster}/${this.env.node}`);
+    // A pool node runs the tasks of whichever cluster it is attached to: the plane routes them to it by its token.
+    if ((task.cluster !== this.env.cluster && this.env.cluster !== POOL) || task.node !== this.env.node) return done(false, {}, `task is for ${task.cluster}/${task.node}, this agent is ${this.env.cluster}/${this.env.node}`);
     const checked = this.prepare(task.kind, task.params ?? {});
     if (!checked.ok) return done(false, {}, `${task.kind}: ${checked.error}`);
     const ac = new AbortController();

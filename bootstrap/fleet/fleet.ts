@@ -206,7 +206,7 @@ export class Fleet {
   async create(
     input: CreateClusterInput,
     opts: { controlPlane?: number; dryRun?: boolean; actor: string },
-  ): Promise<{ cluster: ClusterView | null; joinToken?: string; placement: Placement | null; attach: ChangeResult | null }> {
+  ): Promise<{ cluster: ClusterView | null; joinToken?: string; placement: Placement | null; attach: ChangeResult | null; attachError?: string }> {
     const placement = opts.controlPlane ? await this.place(opts.controlPlane) : null;
     if (opts.dryRun) {
       const name = ClusterCatalog.checkName(input.name);
@@ -219,8 +219,8 @@ export class Fleet {
       try {
         attach = await this.attach(made.cluster.name, placement.nodes, 'control-plane', { actor: opts.actor });
       } catch (err) {
-        // The cluster stays (its join token was made and is answered once); the attach can be run again.
-        throw new ConflictError(`controlPlane: cluster ${made.cluster.name} was created (join token: ${made.joinToken}) but attaching ${placement.nodes.join(', ')} failed: ${(err as Error).message}`);
+        // The cluster stays, and this answer is the one place its join token is shown: say what failed beside it.
+        return { cluster: made.cluster, joinToken: made.joinToken, placement, attach: null, attachError: `controlPlane: attaching ${placement.nodes.join(', ')} failed: ${(err as Error).message}` };
       }
     }
     return { cluster: made.cluster, joinToken: made.joinToken, placement, attach };

@@ -66,12 +66,16 @@ export function clustersCommand(): Command {
         console.log(r.placement ? printPlacement(r.placement) : `cluster ${name} can be created`);
         return console.log('dry run: nothing changed');
       }
-      const r = await api.request<{ cluster: ClusterView; joinToken: string; placement: Placement | null; attach: ChangeResult | null }>('POST', '/v1/clusters', body, CHANGE_TIMEOUT_MS);
+      const r = await api.request<{ cluster: ClusterView; joinToken: string; placement: Placement | null; attach: ChangeResult | null; attachError?: string }>('POST', '/v1/clusters', body, CHANGE_TIMEOUT_MS);
       if (opts.json) return console.log(JSON.stringify(r, null, 2));
       console.log(`cluster ${r.cluster.name} created`);
       console.log(`join token (shown once; rotate with whistle clusters join-token ${r.cluster.name}): ${r.joinToken}`);
       if (r.placement) console.log(printPlacement(r.placement));
       if (r.attach) console.log(printChange(r.attach));
+      if (r.attachError) {
+        console.error(`whistle: ${r.attachError}\n(the cluster exists; attach its control plane with whistle nodes attach ... --cluster ${r.cluster.name} --role control-plane)`);
+        process.exitCode = 1;
+      }
     }),
   );
 

@@ -14,8 +14,9 @@ import type { Store } from '../../store/store.ts';
 import type { ClusterConfig } from '../config/schema.ts';
 import { SecretBox } from './secret-box.ts';
 
-/** The node pool's reserved name: agents that register with the fleet join token use it as their cluster. */
-export const POOL = 'pool';
+import { POOL } from './pool.ts';
+
+export { POOL };
 
 export const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
