@@ -1,13 +1,18 @@
 // Clusters as API objects, through `whistle start`'s assembly against a real kube-apiserver (kwok
 // nodes): a cluster created with a kubeconfig is watched into ClickHouse and proxied without a
 // restart, its secrets never come back out (read endpoints, logs, the table), a restart keeps its
-// access, its join token is shown once and rotates, YAML clusters[] seeds the table, and a deleted
-// cluster's watchers stop. Bad input is refused naming the field.
+// access, its join token is shown once and rotates, YAML clusters[] seeds the table, a pool worker
+// takes its zone from its Kubernetes node and is drained on detach, and a deleted cluster's
+// watchers stop. Bad input is refused naming the field.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNodeAgent, type NodeAgent } from '../../agent/node-agent.ts';
+import { parseConfig } from '../../app/config.ts';
 import { startKubeCluster, type KubeCluster } from '../harness/kube/cluster.ts';
+import { freePort } from '../harness/ports.ts';
 import { eventually, JOIN_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 
 let kube: KubeCluster;
@@ -15,6 +20,8 @@ let t: TestWhistle;
 let dir: string;
 let kubeconfig: string;
 let logText = '';
+let workerPort = 0;
+let agent: NodeAgent | undefined;
 
 function logger() {
   const sink = new Writable({
@@ -27,7 +34,7 @@ function logger() {
 }
 
 async function start(keepDir?: string): Promise<TestWhistle> {
-  return startTestWhistle({}, { logger: logger(), ...(keepDir ? { dir: keepDir } : {}) });
+  return startTestWhistle({ fleet: { workerPorts: [workerPort] } }, { logger: logger(), ...(keepDir ? { dir: keepDir } : {}) });
 }
 
 async function json<T = Record<string, unknown>>(res: Response): Promise<{ status: number; body: T }> {
@@ -37,11 +44,13 @@ async function json<T = Record<string, unknown>>(res: Response): Promise<{ statu
 beforeAll(async () => {
   kube = await startKubeCluster({ nodes: 2 });
   kubeconfig = readFileSync(kube.kubeconfigPath, 'utf8');
+  workerPort = await freePort();
   t = await start();
   dir = t.dir;
 }, 600_000);
 
 afterAll(async () => {
+  await agent?.stop();
   await t?.stop();
   await kube?.stop();
 });
@@ -143,6 +152,36 @@ describe('clusters as objects', () => {
     ]);
     expect((await t.operator('GET', '/v1/clusters/k1/k8s/api/v1/nodes')).status).toBe(200);
     expect((await t.post('/v1/register', { cluster: 'k1', node: 'a3', joinToken: token })).status).toBe(202);
+  });
+
+  it('a pool worker in a watched cluster takes its zone from its Kubernetes node and is drained on detach', async () => {
+    const fleetToken = (await json<{ joinToken: string }>(await t.operator('POST', '/v1/pool/join-token'))).body.joinToken;
+    // A real agent, in no zone of its own, on an address of its own; its node name is a kwok node's.
+    const cfg = parseConfig({
+      agent: { server: t.url, cluster: 'pool', node: 'kwok-node-1', joinToken: fleetToken, intervalMs: 2_000, stateDir: join(dir, 'agent-kwok-node-1'), tasks: { enabled: true, address: '127.0.71.1', etcdMember: false } },
+    }).agent;
+    agent = createNodeAgent(cfg, { logger: pino({ level: 'silent' }) });
+    await agent.start();
+    await eventually(async () => (await json<{ nodes: { node: string }[] }>(await t.operator('GET', '/v1/pool'))).body.nodes.some((n) => n.node === 'kwok-node-1'), 'the agent in the pool');
+    expect((await t.operator('POST', '/v1/nodes/pool/kwok-node-1/authorize')).status).toBe(200);
+    await kube.api.json('PATCH', '/api/v1/nodes/kwok-node-1', { metadata: { labels: { 'topology.kubernetes.io/zone': 'zone-k' } } }, 'application/merge-patch+json');
+
+    const attached = await json<{ preflight: { ok: boolean; checks: { node: string; target: string }[] } }>(await t.operator('POST', '/v1/clusters/k1/attach', { nodes: ['kwok-node-1'], role: 'worker' }));
+    expect(attached.status, JSON.stringify(attached.body)).toBe(200);
+    expect(attached.body.preflight.checks).toEqual([expect.objectContaining({ node: 'kwok-node-1', target: `127.0.71.1:${workerPort}` })]);
+    const node = await eventually(async () => {
+      const d = await json<{ nodes: { node: string; zone: string; zoneFrom: string; role: string }[] }>(await t.operator('GET', '/v1/clusters/k1'));
+      return d.body.nodes.find((n) => n.node === 'kwok-node-1' && n.zone === 'zone-k');
+    }, 'the zone label seen', 30_000, 250);
+    expect(node).toMatchObject({ role: 'worker', zoneFrom: 'kubernetes' });
+
+    const detached = await json<{ notes: string[] }>(await t.operator('POST', '/v1/clusters/k1/detach', { nodes: ['kwok-node-1'] }));
+    expect(detached.status, JSON.stringify(detached.body)).toBe(200);
+    expect(detached.body.notes).toEqual([expect.stringMatching(/^kwok-node-1: drained, 0 pod\(s\) evicted/)]);
+    const k8sNode = await kube.api.get<{ spec: { unschedulable?: boolean } }>('/api/v1/nodes/kwok-node-1');
+    expect(k8sNode.spec.unschedulable).toBe(true);
+    const pooled = await json<{ nodes: { node: string; cluster: string }[] }>(await t.operator('GET', '/v1/pool'));
+    expect(pooled.body.nodes.find((n) => n.node === 'kwok-node-1')).toMatchObject({ cluster: 'pool' });
   });
 
   it('a deleted cluster leaves the proxy and its watchers stop', async () => {
