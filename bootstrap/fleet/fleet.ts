@@ -23,6 +23,8 @@ import { NodeOps } from '../nodes/index.ts';
 import { runPreflightChecks, type PortHold, type ReachCheck } from '../preflight/checks.ts';
 import { formatPreflight, type PreflightReport } from '../preflight/preflight.ts';
 import type { TaskQueue } from '../tasks/queue.ts';
+import type { ReleaseCatalog } from '../upgrade/releases.ts';
+import type { StoredWindow, WindowStore } from '../upgrade/window-store.ts';
 import type { FleetConfig } from './config.ts';
 import { placeControlPlane, type Placement } from './placement.ts';
 
@@ -52,6 +54,10 @@ export interface ClusterDetail {
   /** The cluster's etcd as its members report it now; null without control-plane nodes. */
   etcd: EtcdInfo | null;
   etcdError: string | null;
+  /** The stack release it runs (the upgrade engine's record), null when none says. */
+  release: string | null;
+  /** Its recurring maintenance windows (the upgrade engine's). */
+  maintenanceWindows: StoredWindow[];
 }
 
 export interface ChangeResult {
@@ -74,6 +80,9 @@ export interface FleetDeps {
   recorder: ActionRecorder;
   store: Store;
   apis: ReadonlyMap<string, KubeApi>;
+  /** The upgrade engine's record of each cluster's release and windows, shown in the cluster's detail. */
+  releases: Pick<ReleaseCatalog, 'clusterRelease'>;
+  windows: Pick<WindowStore, 'list'>;
   config: FleetConfig;
   log: Logger;
 }
@@ -185,7 +194,16 @@ export class Fleet {
         etcdError = (err as Error).message;
       }
     }
-    return { cluster, nodes, controlPlane, workers: nodes.filter((n) => n.role === 'worker').map((n) => n.node), etcd, etcdError };
+    return {
+      cluster,
+      nodes,
+      controlPlane,
+      workers: nodes.filter((n) => n.role === 'worker').map((n) => n.node),
+      etcd,
+      etcdError,
+      release: this.d.releases.clusterRelease(name),
+      maintenanceWindows: this.d.windows.list(name),
+    };
   }
 
   // ---- clusters --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { kubeServices } from '../../ingest/kube/services.ts';
 import { ingestServices } from '../../ingest/services.ts';
 import { ActionRecorder } from '../../remediators/policy/recorder.ts';
 import { bootstrapServices } from '../services.ts';
+import { upgradeServices } from '../upgrade/services.ts';
 import { fleetSchema } from './config.ts';
 import { Fleet } from './fleet.ts';
 import { fleetRoutes } from './routes.ts';
@@ -27,6 +28,8 @@ export const fleetStage = defineStage({
     apis: kubeServices.apis,
     queue: bootstrapServices.taskQueue,
     engine: bootstrapServices.etcdEngine,
+    releases: upgradeServices.releases,
+    windows: upgradeServices.windows,
   },
   provides: fleetServices,
   async create({ config, deps }) {
@@ -39,6 +42,8 @@ export const fleetStage = defineStage({
       recorder: new ActionRecorder(deps.store),
       store: deps.store,
       apis: deps.apis,
+      releases: deps.releases,
+      windows: deps.windows,
       config,
       log: deps.logger.child({ component: 'fleet' }),
     });

@@ -41,7 +41,7 @@ export const upgradesStage = defineStage({
   provides: upgradeServices,
   async create({ config, deps }) {
     const log = deps.logger.child({ component: 'upgrades' });
-    const clusters = () => deps.clusters().map((c) => c.name);
+    const clusters = () => deps.clusters.names();
     const releases = new ReleaseCatalog(deps.store, config);
     const windows = new WindowStore(deps.store, config.windows, (c) => clusters().includes(c));
     const etcdHealth = async (cluster: string) => {

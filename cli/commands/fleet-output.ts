@@ -25,7 +25,8 @@ export function printDetail(d: ClusterDetail): string {
     `cluster ${c.name} (${c.source}), created ${new Date(c.createdAt).toISOString()} by ${c.createdBy}`,
     `  join token rotated ${new Date(c.tokenRotatedAt).toISOString()}; Kubernetes access: ${c.kubeAccess}${c.kubeContext ? ` (context ${c.kubeContext})` : ''}`,
     `  control plane: ${d.controlPlane.join(', ') || 'none'}; workers: ${d.workers.join(', ') || 'none'}`,
-    // Releases and recurring maintenance windows belong to the upgrade engine; not shown here until it provides them.
+    `  release: ${d.release ?? 'none recorded'}`,
+    `  maintenance windows: ${d.maintenanceWindows.length ? d.maintenanceWindows.map((w) => `${w.days.join(',')} ${w.start}-${w.end} ${w.timeZone}`).join('; ') : 'none'}`,
   ];
   const parts = [head.join('\n'), '', d.nodes.length ? nodesTable(d.nodes) : 'no nodes'];
   if (d.etcd) parts.push('', printInfo(d.etcd));
