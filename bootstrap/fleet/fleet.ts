@@ -114,6 +114,8 @@ export class Fleet {
     const c = this.d.catalog.get(name);
     const cps = this.controlPlane(name);
     const nodes = [...cps, ...[...this.reserved].filter(([n, r]) => r.cluster === name && r.role === 'control-plane' && !cps.some((x) => x.node === n)).map(([n]) => this.d.nodes.pooled(n)!)];
+    // A cluster without control-plane nodes has no etcd of Whistle's: callers (the upgrade engine's health check) see none.
+    if (nodes.length === 0) return undefined;
     return {
       cluster: name,
       clientPort: c.etcd.clientPort,
