@@ -31,6 +31,9 @@ const NODES = [
   { node: 'w1', zone: 'zone-b' },
   { node: 'w2', zone: 'zone-c' },
 ];
+// The cases that start, stop or join etcd members: a member's start and health wait took 60 s on
+// a machine at load 34 (2 cores), past vitest's default budget.
+const ETCD_CASE_MS = 240_000;
 const address = (i: number) => `127.0.${SUBNET}.${i + 1}`;
 
 let t: TestWhistle;
@@ -170,7 +173,7 @@ describe('the fleet on real etcd members and agents', () => {
     // The members' desired count is recorded for the etcd-quorum detector.
     const desired = await t.whistle.store.query<{ members: number }>("SELECT argMax(members, ts) AS members FROM etcd_clusters WHERE cluster = 'f1'");
     expect(Number(desired[0]!.members)).toBe(3);
-  });
+  }, ETCD_CASE_MS);
 
   it('refuses a node already in another cluster, and deleting a cluster that has nodes', async () => {
     const r = await api<{ error: string }>('POST', '/v1/clusters/f0/attach', { nodes: ['n1'], role: 'worker' });
@@ -199,7 +202,7 @@ describe('the fleet on real etcd members and agents', () => {
       ['w1', 'pool', 'worker'],
       ['w2', 'pool', 'worker'],
     ]);
-  });
+  }, ETCD_CASE_MS);
 
   it('detaches a control-plane node (2 members), then a pool node takes its place (3 again)', async () => {
     const r = await api<ChangeResult>('POST', '/v1/clusters/f1/detach', { nodes: ['n3'] });
@@ -219,7 +222,7 @@ describe('the fleet on real etcd members and agents', () => {
     const states = (kind: string) => actions.filter((x: Action) => x.kind === kind && !x.dryRun).map((x) => x.state);
     expect(states('fleet.detach').sort()).toEqual(['started', 'succeeded']);
     expect(states('fleet.attach').sort()).toEqual(['started', 'started', 'started', 'succeeded', 'succeeded', 'succeeded']);
-  });
+  }, ETCD_CASE_MS);
 
   it('refuses a detach that would lose quorum, and nothing changes', async () => {
     // n4's member goes down (its etcd stops; its agent stays).
@@ -233,7 +236,7 @@ describe('the fleet on real etcd members and agents', () => {
     expect(d.etcd?.members).toHaveLength(3);
     const detaches = (await t.whistle.service(remediationServices.recorder).list({ cluster: 'f1' })).filter((x) => x.kind === 'fleet.detach' && x.subject === 'n1');
     expect(detaches).toEqual([]);
-  });
+  }, ETCD_CASE_MS);
 
   it('stops an attach whose preflight finds a peer unreachable, naming node, port and reason', async () => {
     // n4's etcd is still down: a new member would not reach it on the peer port.
@@ -243,7 +246,7 @@ describe('the fleet on real etcd members and agents', () => {
     expect(r.body.error).toMatch(/nothing was changed$/);
     expect((await api<{ nodes: FleetNodeView[] }>('GET', '/v1/pool')).body.nodes.find((n) => n.node === 'n3')).toMatchObject({ cluster: 'pool' });
     expect((await detail()).etcd?.members).toHaveLength(3);
-  });
+  }, ETCD_CASE_MS);
 
   it('stops an attach whose preflight finds a port taken, naming node, port and reason', async () => {
     // Bring n4 back first, so the port is the only thing wrong.
@@ -263,5 +266,5 @@ describe('the fleet on real etcd members and agents', () => {
     }
     expect((await api<{ nodes: FleetNodeView[] }>('GET', '/v1/pool')).body.nodes.find((n) => n.node === 'n3')).toMatchObject({ cluster: 'pool' });
     expect(await healthyVoters()).toEqual(['n1', 'n2', 'n4']);
-  });
+  }, ETCD_CASE_MS);
 });
