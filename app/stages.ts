@@ -3,6 +3,7 @@
 import { fleetStage } from '../bootstrap/fleet/stage.ts';
 import { bootstrapStage } from '../bootstrap/stage.ts';
 import { upgradesStage } from '../bootstrap/upgrade/stage.ts';
+import { consoleStage } from '../console/stage.ts';
 import { detectorsStage } from '../detectors/stage.ts';
 import { kafkaStage } from '../ingest/kafka/stage.ts';
 import { kubeStage } from '../ingest/kube/stage.ts';
@@ -26,4 +27,5 @@ export const builtinStages = [
   remediationStage,
   slackActionsStage,
   upgradesStage,
+  consoleStage,
 ] as const;

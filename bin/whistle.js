@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'dist', 'whistle.mjs');
-const SOURCE_DIRS = ['app', 'core', 'store', 'ingest', 'agent', 'detectors', 'remediators', 'bootstrap', 'dashboards', 'cli'];
+const SOURCE_DIRS = ['app', 'core', 'store', 'ingest', 'agent', 'detectors', 'remediators', 'bootstrap', 'dashboards', 'console', 'cli'];
 
 function newestSource(dir, newest = 0) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

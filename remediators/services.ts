@@ -2,6 +2,7 @@
 // approval, and the record of actions.
 import { serviceRef } from '../core/stage.ts';
 import type { Approvals } from './policy/approvals.ts';
+import type { RemediationPause } from './policy/pause.ts';
 import type { RemediationPolicy } from './policy/policy.ts';
 import type { ActionRecorder } from './policy/recorder.ts';
 
@@ -9,4 +10,6 @@ export const remediationServices = {
   policy: serviceRef<RemediationPolicy>('remediation.policy'),
   approvals: serviceRef<Approvals>('remediation.approvals'),
   recorder: serviceRef<ActionRecorder>('remediation.recorder'),
+  /** Which clusters have remediation paused (the console shows it). */
+  pause: serviceRef<RemediationPause>('remediation.pause'),
 };

@@ -129,7 +129,7 @@ export const remediationStage = defineStage({
       stop: async () => undefined,
     };
     return {
-      services: { policy, approvals, recorder },
+      services: { policy, approvals, recorder, pause },
       components: [pauses, plans, remediators, resume],
       routes: [planRoutes({ planner, clusters: () => deps.clusters.list(), auth: deps.auth, audit: deps.audit }), remediationRoutes({ approvals, recorder, auth: deps.auth, audit: deps.audit }), pauseRoutes({ pause, clusters: () => deps.clusters.list(), auth: deps.auth, audit: deps.audit })],
     };

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const PRODUCT = ['core', 'store', 'ingest', 'agent', 'detectors', 'remediators', 'bootstrap', 'dashboards', 'app', 'cli'];
-const STAGES = ['ingest', 'agent', 'detectors', 'remediators', 'bootstrap', 'dashboards', 'app', 'cli'];
+const PRODUCT = ['core', 'store', 'ingest', 'agent', 'detectors', 'remediators', 'bootstrap', 'dashboards', 'console', 'app', 'cli'];
+const STAGES = ['ingest', 'agent', 'detectors', 'remediators', 'bootstrap', 'dashboards', 'console', 'app', 'cli'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

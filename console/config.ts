@@ -1,0 +1,15 @@
+// The support console's settings (`console:`). Defaults in one place.
+import { z } from 'zod';
+
+export const consoleSchema = z.strictObject({
+  /** Serve the console under /console/. */
+  enabled: z.boolean().default(true),
+  /** A session ends this long after sign-in (the cookie expires with it). */
+  sessionTtlMs: z.number().int().min(60_000).max(30 * 24 * 3600_000).default(12 * 3600_000),
+  /** How far back a node's charts on the cluster page reach. */
+  chartHours: z.number().int().min(1).max(168).default(6),
+  /** Nodes whose last sample is older than this are shown as not reporting. */
+  staleAfterMs: z.number().int().positive().default(60_000),
+});
+
+export type ConsoleConfig = z.infer<typeof consoleSchema>;
