@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs and builds what the tests need, idempotently: Debian packages (etcd, ClickHouse server),
+# Installs and builds what the tests need, idempotently: Debian packages (etcd, ClickHouse server, Chromium),
 # npm packages, and the Kubernetes control plane + kwok built from Go modules (cached under
 # ~/.cache/whistle, rebuilt only when missing).
 set -euo pipefail
@@ -9,6 +9,7 @@ need_apt=()
 [ -x /usr/bin/etcd ] || need_apt+=(etcd-server)
 [ -x /usr/bin/etcdctl ] || need_apt+=(etcd-client)
 [ -x /usr/sbin/clickhouse-server ] || need_apt+=(clickhouse-server)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)  # headless, for the console's browser tests (test/console/)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "[setup] installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -35,7 +35,7 @@ export function clusterPage(ctx: PageContext, v: ClusterView): SafeHtml {
   <td><a href="${base}?node=${enc(r.node.node)}#charts">${r.node.node}</a></td><td>${nodeStatus(r)}</td>
   <td class="muted">–</td><td>${ago(r.lastSample, ctx.now)}</td>
   <td>${pct(r.metrics?.disk?.ratio)}${r.metrics?.disk ? html` <span class="muted">${r.metrics.disk.mount}</span>` : ''}</td>
-  <td>${pct(r.metrics?.memory)}</td><td>${r.metrics?.load1 ?? html`<span class="muted">–</span>`}</td></tr>`,
+  <td>${pct(r.metrics?.memory)}</td><td>${r.metrics?.load1 !== undefined && r.metrics.load1 !== null ? r.metrics.load1.toFixed(2) : html`<span class="muted">–</span>`}</td></tr>`,
   );
   const etcd = v.etcd.map((m) => html`<tr><td>${m.member}</td><td>${m.node}</td><td>${m.up ? badge('ready', 'healthy') : badge('critical', 'down')}</td><td>${m.leader ? 'leader' : ''}</td></tr>`);
   const charts = v.chartNode

@@ -26,7 +26,7 @@ export function silencesPage(ctx: PageContext, silences: Silence[], windows: Mai
 <form method="post" action="/console/silences" class="card">${csrfField(ctx)}<h3>New silence</h3>
   <label>Field <select name="name">${['cluster', 'detector', 'subject', 'severity', 'fingerprint'].map((f) => html`<option>${f}</option>`)}</select></label>
   <label>Value <input name="value" required maxlength="1024"></label>
-  <label><input type="checkbox" name="regex" value="1"> regular expression</label>
+  <label class="check"><input type="checkbox" name="regex" value="1"> regular expression</label>
   <label>For <select name="duration"><option value="3600000">1 hour</option><option value="14400000">4 hours</option><option value="86400000">1 day</option><option value="604800000">1 week</option></select></label>
   <label>Comment <input name="comment" required maxlength="2000"></label>
   <button type="submit">Create silence</button></form>

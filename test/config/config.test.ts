@@ -30,7 +30,7 @@ function problems(fn: () => unknown): string[] {
 describe('config', () => {
   it('every section is strict: an unknown key is an error naming section and key', () => {
     const sections = Object.keys(configSchema.shape).filter((k) => !['dataDir', 'clusters'].includes(k));
-    expect(sections).toEqual(expect.arrayContaining(['server', 'store', 'writer', 'kafka', 'kube', 'agent', 'detectors', 'incidents', 'notifications', 'etcd', 'remediation']));
+    expect(sections).toEqual(expect.arrayContaining(['server', 'store', 'writer', 'kafka', 'kube', 'agent', 'detectors', 'incidents', 'notifications', 'etcd', 'remediation', 'console']));
     for (const section of sections) {
       expect(problems(() => parseConfig({ [section]: { notASetting: 1 } })), section).toContain(`${section}: unknown key "notASetting"`);
     }
