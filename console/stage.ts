@@ -2,6 +2,7 @@
 // other stages provide (incidents, approvals, remediation pause, the node registry), sessions and
 // operator accounts kept in the store, live updates from the incident manager, and the operator
 // accounts' API (/v1/operators).
+import { upgradeServices } from '../bootstrap/upgrade/services.ts';
 import { coreServices } from '../core/services.ts';
 import { defineStage } from '../core/stage.ts';
 import { ingestServices } from '../ingest/services.ts';
@@ -9,6 +10,7 @@ import { incidentServices } from '../remediators/incidents/services.ts';
 import { remediationServices } from '../remediators/services.ts';
 import { consoleSchema } from './config.ts';
 import { LiveHub } from './live.ts';
+import { releaseStateOf } from './release-state.ts';
 import { ConsoleOperators } from './operators.ts';
 import { consoleRoutes } from './routes/index.ts';
 import { operatorApiRoutes } from './routes/operators-api.ts';
@@ -35,6 +37,8 @@ export const consoleStage = defineStage({
     approvals: remediationServices.approvals,
     pause: remediationServices.pause,
     nodes: ingestServices.nodes,
+    releases: upgradeServices.releases,
+    rollouts: upgradeServices.rollouts,
   },
   provides: consoleServices,
   async create({ config, deps }) {
@@ -46,7 +50,7 @@ export const consoleStage = defineStage({
     operators.onChange = async (name) => {
       for (const s of await sessions.endAllOf(name)) live.endSession(s);
     };
-    const views = new ConsoleViews({ store: deps.store, config, clusters: deps.clusters, incidents: deps.incidents, timeline: deps.timeline, approvals: deps.approvals, pause: deps.pause, nodes: deps.nodes, now: deps.clock });
+    const views = new ConsoleViews({ store: deps.store, config, clusters: () => deps.clusters.names(), incidents: deps.incidents, timeline: deps.timeline, approvals: deps.approvals, pause: deps.pause, nodes: deps.nodes, release: releaseStateOf(deps.releases, deps.rollouts), now: deps.clock });
     const routes = [operatorApiRoutes({ operators, auth: deps.auth, audit: deps.audit })];
     if (config.enabled) {
       const ctx = { config, server: deps.server, secret: consoleSecret(deps.dataDir), sessions, operators, views, live, incidents: deps.incidents, approvals: deps.approvals, nodes: deps.nodes, audit: deps.audit, log, now: deps.clock };

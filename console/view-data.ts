@@ -1,7 +1,6 @@
 // What each console page shows, gathered from the services the other stages provide (incidents,
 // approvals, pause state, the node registry) and from the store (telemetry, the audit trail).
 // Pages (pages/*.ts) only render what these return.
-import type { ClusterConfig } from '../core/config/schema.ts';
 import type { IncidentView } from '../core/pipeline.ts';
 import type { RegisteredNode, Severity } from '../core/types.ts';
 import type { NodeRegistry } from '../ingest/node-registry.ts';
@@ -13,18 +12,22 @@ import type { Approvals, ProposedPlan } from '../remediators/policy/approvals.ts
 import type { PauseState, RemediationPause } from '../remediators/policy/pause.ts';
 import type { Store } from '../store/store.ts';
 import type { ConsoleConfig } from './config.ts';
+import { POOL } from '../core/clusters/pool.ts';
+import type { ReleaseState } from './release-state.ts';
 import { ConsoleTelemetry, type EtcdMember, type NodeMetrics } from './telemetry.ts';
 import { readTrail, type TrailEntry, type TrailFilter } from './trail.ts';
 
 export interface ViewDeps {
   store: Store;
   config: ConsoleConfig;
-  clusters: () => ClusterConfig[];
+  /** The cluster catalog's names (configured and created through the API). */
+  clusters: () => string[];
   incidents: IncidentManager;
   timeline: IncidentTimeline;
   approvals: Approvals;
   pause: RemediationPause;
   nodes: NodeRegistry;
+  release: (cluster: string) => ReleaseState;
   now: () => number;
 }
 
@@ -39,6 +42,7 @@ export interface ClusterSummary {
   nodes: { reporting: number; total: number; pending: number };
   etcd: { healthy: number; total: number };
   pause: PauseState;
+  release: ReleaseState;
   /** Higher is worse: the fleet page sorts by it. */
   score: number;
 }
@@ -67,11 +71,12 @@ export class ConsoleViews {
     this.telemetry = new ConsoleTelemetry(d.store);
   }
 
-  /** Every cluster Whistle knows: configured, with registered nodes, or with incidents. */
+  /** Every cluster Whistle knows: in the catalog, with registered nodes, or with incidents (the node pool is none). */
   clusterNames(): string[] {
-    const names = new Set<string>(this.d.clusters().map((c) => c.name));
+    const names = new Set<string>(this.d.clusters());
     for (const n of this.d.nodes.list()) names.add(n.cluster);
     for (const i of this.d.incidents.current()) names.add(i.cluster);
+    names.delete(POOL);
     return [...names].sort();
   }
 
@@ -104,19 +109,21 @@ export class ConsoleViews {
         const members = etcd.get(name) ?? [];
         const healthy = members.filter((m) => m.up).length;
         const pause = this.d.pause.get(name);
+        const release = this.d.release(name);
         const score =
           (incidents.critical - countSilenced(mine, 'critical', this)) * 1e6 +
           (incidents.warning - countSilenced(mine, 'warning', this)) * 1e4 +
           (incidents.info - countSilenced(mine, 'info', this)) * 1e2 +
           (members.length - healthy) * 1e3 +
+          (release.rollout?.state === 'failed' ? 1e3 : 0) +
           (authorized.length - reporting) * 10 +
           (pause.paused ? 1 : 0);
-        return { name, incidents, silenced, worst: mine.slice(0, 3), nodes: { reporting, total: authorized.length, pending: nodes.filter((n) => n.status === 'pending').length }, etcd: { healthy, total: members.length }, pause, score };
+        return { name, incidents, silenced, worst: mine.slice(0, 3), nodes: { reporting, total: authorized.length, pending: nodes.filter((n) => n.status === 'pending').length }, etcd: { healthy, total: members.length }, pause, release, score };
       })
       .sort((a, b) => b.score - a.score || a.name.localeCompare(b.name));
   }
 
-  async cluster(name: string): Promise<{ nodes: NodeRow[]; etcd: EtcdMember[]; incidents: IncidentView[]; trail: TrailEntry[]; pause: PauseState; known: boolean }> {
+  async cluster(name: string): Promise<{ nodes: NodeRow[]; etcd: EtcdMember[]; incidents: IncidentView[]; trail: TrailEntry[]; pause: PauseState; release: ReleaseState; known: boolean }> {
     const [metrics, last, etcd, trail] = await Promise.all([
       this.telemetry.nodeMetrics(name),
       this.telemetry.lastSamples(name),
@@ -128,7 +135,7 @@ export class ConsoleViews {
       const lastSample = this.telemetry.lastOf(last, name, node.node);
       return { node, metrics: metrics.get(node.node), lastSample, reporting: node.status === 'authorized' && lastSample !== null && now - lastSample <= this.d.config.staleAfterMs };
     });
-    return { nodes, etcd: etcd.get(name) ?? [], incidents: this.openIncidents(name), trail, pause: this.d.pause.get(name), known: this.clusterNames().includes(name) };
+    return { nodes, etcd: etcd.get(name) ?? [], incidents: this.openIncidents(name), trail, pause: this.d.pause.get(name), release: this.d.release(name), known: this.clusterNames().includes(name) };
   }
 
   async incident(id: string): Promise<IncidentPage> {

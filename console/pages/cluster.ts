@@ -7,6 +7,8 @@ import type { TrailEntry } from '../trail.ts';
 import type { NodeRow } from '../view-data.ts';
 import type { IncidentView } from '../../core/pipeline.ts';
 import type { PauseState } from '../../remediators/policy/pause.ts';
+import type { ReleaseState } from '../release-state.ts';
+import { releaseCell } from './fleet.ts';
 import { ago, badge, enc, page, pct, type PageContext } from './layout.ts';
 import { incidentRows } from './incident-list.ts';
 import { trailRows } from './actions.ts';
@@ -19,6 +21,7 @@ export interface ClusterView {
   suppressed: Set<string>;
   trail: TrailEntry[];
   pause: PauseState;
+  release: ReleaseState;
   chartNode: string | undefined;
   chartHours: number;
 }
@@ -33,7 +36,7 @@ export function clusterPage(ctx: PageContext, v: ClusterView): SafeHtml {
   const nodes = v.nodes.map(
     (r) => html`<tr${r.node.node === v.chartNode ? html` class="selected"` : ''}>
   <td><a href="${base}?node=${enc(r.node.node)}#charts">${r.node.node}</a></td><td>${nodeStatus(r)}</td>
-  <td class="muted">–</td><td>${ago(r.lastSample, ctx.now)}</td>
+  <td>${r.node.zone || html`<span class="muted">–</span>`}${r.node.role ? html` <span class="muted">${r.node.role}</span>` : ''}</td><td>${ago(r.lastSample, ctx.now)}</td>
   <td>${pct(r.metrics?.disk?.ratio)}${r.metrics?.disk ? html` <span class="muted">${r.metrics.disk.mount}</span>` : ''}</td>
   <td>${pct(r.metrics?.memory)}</td><td>${r.metrics?.load1 !== undefined && r.metrics.load1 !== null ? r.metrics.load1.toFixed(2) : html`<span class="muted">–</span>`}</td></tr>`,
   );
@@ -50,6 +53,7 @@ export function clusterPage(ctx: PageContext, v: ClusterView): SafeHtml {
 <h1>${v.name} ${v.pause.paused ? html`${badge('paused', 'remediation paused')}` : ''}</h1>
 ${v.pause.paused ? html`<p class="muted">Paused by ${v.pause.actor}: ${v.pause.reason}</p>` : ''}
 <div id="cluster-live" data-live>
+<p id="release">Release ${releaseCell(v.release)}${v.release.rollout?.reason ? html` <span class="muted">${v.release.rollout.reason}</span>` : ''}</p>
 <section><h2>Open incidents</h2>${incidentRows(v.incidents, v.suppressed, ctx)}</section>
 <section><h2>Nodes</h2>
 <table class="grid" id="nodes"><thead><tr><th>Node</th><th>Status</th><th>Zone</th><th>Last sample</th><th>Disk</th><th>Memory</th><th>Load</th></tr></thead>

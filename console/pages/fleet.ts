@@ -1,10 +1,11 @@
 // Fleet: every cluster at a glance, worst first, with a filter and a search (server-side, so it
 // works without script; console.js narrows the rows as one types).
 import { html, type SafeHtml } from '../html.ts';
+import type { ReleaseState } from '../release-state.ts';
 import type { ClusterSummary } from '../view-data.ts';
 import { badge, enc, page, type PageContext } from './layout.ts';
 
-export type FleetFilter = 'all' | 'incidents' | 'critical' | 'paused' | 'degraded';
+export type FleetFilter = 'all' | 'incidents' | 'critical' | 'paused' | 'degraded' | 'upgrading';
 
 export interface FleetQuery {
   q: string;
@@ -24,7 +25,9 @@ export function filterFleet(clusters: ClusterSummary[], q: FleetQuery): ClusterS
       case 'paused':
         return c.pause.paused;
       case 'degraded':
-        return open > 0 || c.nodes.reporting < c.nodes.total || c.etcd.healthy < c.etcd.total;
+        return open > 0 || c.nodes.reporting < c.nodes.total || c.etcd.healthy < c.etcd.total || c.release.rollout?.state === 'failed';
+      case 'upgrading':
+        return c.release.rollout !== null;
       default:
         return true;
     }
@@ -35,6 +38,13 @@ function counts(c: ClusterSummary): SafeHtml {
   const parts = (['critical', 'warning', 'info'] as const).filter((s) => c.incidents[s] > 0).map((s) => badge(s, `${c.incidents[s]} ${s}`));
   if (parts.length === 0) return html`<span class="ok">none</span>`;
   return html`${parts}${c.silenced > 0 ? html` <span class="muted">(${c.silenced} silenced)</span>` : ''}`;
+}
+
+/** The release it runs and, while one is under way, the rollout's target and state. */
+export function releaseCell(r: ReleaseState): SafeHtml {
+  const now = r.release ?? html`<span class="muted">–</span>`;
+  if (!r.rollout) return html`${now}`;
+  return html`${now} → ${r.rollout.release} ${badge(r.rollout.state, `rollout ${r.rollout.state}`)}`;
 }
 
 function ratio(a: number, b: number): SafeHtml {
@@ -50,6 +60,7 @@ export function fleetPage(ctx: PageContext, all: ClusterSummary[], q: FleetQuery
     ['incidents', 'with open incidents'],
     ['critical', 'with critical incidents'],
     ['paused', 'remediation paused'],
+    ['upgrading', 'with a rollout under way'],
   ];
   const rows = shown.map(
     (c) => html`<tr data-search="${c.name} ${c.worst.map((i) => `${i.subject} ${i.summary} ${i.detector}`).join(' ')}">
@@ -58,6 +69,7 @@ export function fleetPage(ctx: PageContext, all: ClusterSummary[], q: FleetQuery
   <td class="worst">${c.worst.map((i) => html`<a href="/console/incidents/${enc(i.id)}">${badge(i.severity)} ${i.summary}</a>`)}</td>
   <td>${ratio(c.nodes.reporting, c.nodes.total)}${c.nodes.pending ? html` <a class="muted" href="/console/nodes">+${c.nodes.pending} pending</a>` : ''}</td>
   <td>${ratio(c.etcd.healthy, c.etcd.total)}</td>
+  <td>${releaseCell(c.release)}</td>
   <td>${c.pause.paused ? html`${badge('paused')} <span class="muted">by ${c.pause.actor}</span>` : html`<span class="muted">active</span>`}</td>
 </tr>`,
   );
@@ -70,8 +82,8 @@ export function fleetPage(ctx: PageContext, all: ClusterSummary[], q: FleetQuery
 <div id="fleet-live" data-live>
 <p class="muted">${shown.length} of ${all.length} clusters, worst first.</p>
 <table id="fleet" class="grid">
-<thead><tr><th>Cluster</th><th>Open incidents</th><th>Worst</th><th>Nodes reporting</th><th>etcd healthy</th><th>Remediation</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="6" class="muted">No cluster matches.</td></tr>`}</tbody>
+<thead><tr><th>Cluster</th><th>Open incidents</th><th>Worst</th><th>Nodes reporting</th><th>etcd healthy</th><th>Release</th><th>Remediation</th></tr></thead>
+<tbody>${rows.length ? rows : html`<tr><td colspan="7" class="muted">No cluster matches.</td></tr>`}</tbody>
 </table></div>`;
   return page(ctx, 'Fleet', body);
 }

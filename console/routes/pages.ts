@@ -10,7 +10,7 @@ import { incidentPage } from '../pages/incident.ts';
 import { nodesPage } from '../pages/nodes.ts';
 import { silencesPage } from '../pages/silences.ts';
 
-const FILTERS: FleetFilter[] = ['all', 'incidents', 'critical', 'paused', 'degraded'];
+const FILTERS: FleetFilter[] = ['all', 'incidents', 'critical', 'paused', 'degraded', 'upgrading'];
 
 function send(reply: FastifyReply, page: SafeHtml) {
   return reply.header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page.html);
