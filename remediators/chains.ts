@@ -123,10 +123,12 @@ export class EscalationChains {
   /**
    * Reads every chained active incident's position back from the actions table, and closes the
    * actions a stopped Whistle left `started` (recorded `failed`, reason Interrupted): that step is
-   * done again. Returns the incidents to pick up again: open or remediating, with a step left or a
+   * done again. Only the actions `mine` says this worker began are closed; another worker's stay
+   * open (it may be running them; its claim holds the target until it closes them or its lease
+   * ends). Returns the incidents to pick up again: open or remediating, with a step left or a
    * person still to be told.
    */
-  async load(active: readonly IncidentView[], recorder: ActionRecorder): Promise<IncidentView[]> {
+  async load(active: readonly IncidentView[], recorder: ActionRecorder, mine: (started: Action) => boolean = () => true): Promise<IncidentView[]> {
     const resume: IncidentView[] = [];
     for (const inc of active) {
       const chain = this.chains[inc.detector];
@@ -135,6 +137,7 @@ export class EscalationChains {
       const finished: StepRecord[] = [];
       for (const { started, last } of actions) {
         if (last.state === 'started') {
+          if (!mine(started)) continue;
           await recorder.write(started.id, 'failed', { incidentId: inc.id, cluster: started.cluster, subject: started.subject, kind: started.kind, reason: INTERRUPTED, actor: actorOf(started), detail: { ...started.detail, interrupted: true } });
           continue;
         }

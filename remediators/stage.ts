@@ -1,6 +1,7 @@
 // Remediation as a stage: the policy, the plans awaiting approval, the actions record and their API,
 // and every enabled built-in remediator (remediators/builtin.ts), each hearing the events of the
 // incidents it heals.
+import { resolve } from 'node:path';
 import type { Component } from '../core/component.ts';
 import { coreServices } from '../core/services.ts';
 import { defineStage } from '../core/stage.ts';
@@ -20,7 +21,7 @@ import { Approvals } from './policy/approvals.ts';
 import { NodeOptOut } from './policy/node-opt-out.ts';
 import { RemediationPause } from './policy/pause.ts';
 import { pauseRoutes } from './policy/pause-routes.ts';
-import { RemediationPolicy } from './policy/policy.ts';
+import { RemediationPolicy, workerName } from './policy/policy.ts';
 import { ActionRecorder } from './policy/recorder.ts';
 import { remediationRoutes } from './policy/routes.ts';
 import { remediationServices } from './services.ts';
@@ -31,6 +32,7 @@ export const remediationStage = defineStage({
   config: { section: 'remediation', schema: remediationSchema },
   needs: {
     store: coreServices.store,
+    dataDir: coreServices.dataDir,
     logger: coreServices.logger,
     auth: coreServices.operatorAuth,
     audit: coreServices.audit,
@@ -60,7 +62,7 @@ export const remediationStage = defineStage({
       handOver: (r, why, tried) => chains.handOver(r, why, tried),
       stepTimeoutMs: (incident) => chains.stepTimeoutMs(incident),
       chainPlan: (incident) => chainPlan(incident, chains, planners).text,
-    });
+    }, workerName(resolve(deps.dataDir)));
     const running: { r: (typeof BUILTIN_REMEDIATORS)[number]; instance: RemediatorInstance; unsubscribe: () => void }[] = [];
     for (const r of BUILTIN_REMEDIATORS) {
       const { enabled, ...own } = remediatorConfig(config, r);
@@ -109,7 +111,9 @@ export const remediationStage = defineStage({
       start: async () => {
         await policy.load();
         const active = deps.incidents.current().map((i) => deps.incidents.get(i.id)).filter((i): i is NonNullable<typeof i> => !!i);
-        for (const inc of await chains.load(active, recorder)) {
+        // Only this worker's own claims are closed: another worker's may be running right now.
+        const mine = (a: { detail: Record<string, unknown> }) => a.detail.worker === undefined || a.detail.worker === policy.claims.worker;
+        for (const inc of await chains.load(active, recorder, mine)) {
           const chain = chains.chainOf(inc.detector)!;
           const at = chains.positionOf(inc);
           if (at >= chain.length) {

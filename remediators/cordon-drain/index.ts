@@ -162,6 +162,9 @@ class CordonDrain extends NodeRemediator<CordonDrainConfig, { node: string }> {
       for (const n of nodes) {
         const id = uncordonDue(n, this.d.incidents.get?.(incidentOfMark(n.cordonedBy) ?? '')?.state);
         if (!id || this.d.policy.isBusy(nodeTarget(cluster, n.name))) continue;
+        // An action on the node by any worker (or one a stopped Whistle left open) keeps its cordon:
+        // another worker's incident is not in this worker's memory, so "ended" may only mean unknown here.
+        if (await this.d.policy.claimed(cluster, nodeTarget(cluster, n.name)).catch(() => true)) continue;
         await this.uncordon({ id, cluster }, n.name, `${n.name} is Ready and incident ${id} has ended`).catch((err) => this.d.log.warn({ err: (err as Error).message, node: n.name }, 'uncordon failed'));
       }
     }

@@ -17,6 +17,12 @@ export const policyFields = {
       windowS: z.number().int().positive().default(600),
     })
     .prefault({}),
+  /**
+   * How long a claim on a target (an action's `started` row) holds it without a row after it, on top
+   * of the chain step's timeout: a worker that died mid-action and was never restarted frees its
+   * targets after this. Longer than any action takes (a drain waits up to 300 s by default).
+   */
+  leaseS: z.number().int().positive().default(1800),
   /** Above this many broken subjects at once, do nothing and record TooManyUnhealthy. */
   maxUnhealthy: maxUnhealthy.default('40%'),
 };

@@ -17,7 +17,7 @@ export interface ActionInput {
 }
 
 export class ActionRecorder {
-  constructor(private readonly store: Store) {}
+  constructor(readonly store: Store) {}
 
   newId(): string {
     return `act-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -88,15 +88,6 @@ export class ActionRecorder {
       if (first) out.push(first);
     }
     return out;
-  }
-
-  /** When each remediation the policy ran began since `since` (epoch ms), per cluster: the rate limit's memory across restarts. */
-  async policyStartsSince(since: number): Promise<{ cluster: string; ts: number }[]> {
-    const rows = await this.store.query<{ cluster: string; ts: number }>(
-      `SELECT cluster, toUnixTimestamp64Milli(ts) AS ts FROM actions WHERE state = 'started' AND reason = 'remediating' AND ts > fromUnixTimestamp64Milli({since:Int64}) ORDER BY ts`,
-      { since },
-    );
-    return rows.map((r) => ({ cluster: String(r.cluster), ts: Number(r.ts) }));
   }
 
   /** Every row of one action, oldest first. */
