@@ -76,9 +76,10 @@ export class TargetClaims {
 
   /** The live claims on `target` (of `cluster`), the earliest first. */
   async live(cluster: string, target: string, now = Date.now()): Promise<Claim[]> {
-    const rows = await this.store.query<{ id: string; ts: number | string; actor: string; incident_id: string; detail: string }>(
-      `SELECT id, toUnixTimestamp64Milli(minIf(ts, state = 'started')) AS ts, anyIf(actor, state = 'started') AS actor,
-              anyIf(incident_id, state = 'started') AS incident_id, anyIf(detail, state = 'started') AS detail
+    // Aliases unlike the columns: an alias shadows its column in WHERE and HAVING.
+    const rows = await this.store.query<{ id: string; started_ms: number | string; who: string; inc: string; claim: string }>(
+      `SELECT id, toUnixTimestamp64Milli(minIf(ts, state = 'started')) AS started_ms, anyIf(actor, state = 'started') AS who,
+              anyIf(incident_id, state = 'started') AS inc, anyIf(detail, state = 'started') AS claim
        FROM actions
        WHERE cluster = {cluster:String} AND ts >= fromUnixTimestamp64Milli({since:Int64})
        GROUP BY id
@@ -88,12 +89,12 @@ export class TargetClaims {
     );
     const out: Claim[] = [];
     for (const r of rows) {
-      const d = parseDetail(r.detail);
+      const d = parseDetail(r.claim);
       const c: Claim = {
         id: String(r.id),
-        ts: Number(r.ts),
-        actor: String(r.actor),
-        incidentId: String(r.incident_id),
+        ts: Number(r.started_ms),
+        actor: String(r.who),
+        incidentId: String(r.inc),
         worker: typeof d.worker === 'string' ? d.worker : undefined,
         leaseMs: typeof d.leaseMs === 'number' && d.leaseMs > 0 ? d.leaseMs : this.defaultLeaseMs,
       };
@@ -107,16 +108,16 @@ export class TargetClaims {
    * claims (an action closed `skipped` never ran): what the rate limit counts, every worker's.
    */
   async startsSince(cluster: string | null, since: number): Promise<{ id: string; cluster: string; ts: number }[]> {
-    const rows = await this.store.query<{ id: string; cluster: string; ts: number | string }>(
-      `SELECT id, any(cluster) AS cluster, toUnixTimestamp64Milli(minIf(ts, state = 'started')) AS ts
+    const rows = await this.store.query<{ id: string; c: string; started_ms: number | string }>(
+      `SELECT id, any(cluster) AS c, toUnixTimestamp64Milli(minIf(ts, state = 'started')) AS started_ms
        FROM actions
        WHERE ({cluster:String} = '' OR cluster = {cluster:String}) AND ts > fromUnixTimestamp64Milli({since:Int64})
        GROUP BY id
        HAVING countIf(state = 'started' AND reason = {claim:String}) > 0 AND countIf(state = 'skipped') = 0
-       ORDER BY ts`,
+       ORDER BY started_ms`,
       { cluster: cluster ?? '', since, claim: CLAIM_REASON },
     );
-    return rows.map((r) => ({ id: String(r.id), cluster: String(r.cluster), ts: Number(r.ts) }));
+    return rows.map((r) => ({ id: String(r.id), cluster: String(r.c), ts: Number(r.started_ms) }));
   }
 }
 
