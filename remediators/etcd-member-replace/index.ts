@@ -32,6 +32,12 @@ class EtcdMemberReplace implements RemediatorInstance {
   /** False until the actions an earlier process left unfinished are carried on or escalated. */
   private resumed = false;
   private stopped = false;
+  /**
+   * Incidents whose restore plan is being made. One quorum loss brings several events within a
+   * second (reopened, then a severity change), and the "already proposed?" check below is
+   * followed by seconds of waiting: without this, each event proposed its own plan.
+   */
+  private readonly proposing = new Set<string>();
 
   constructor(private readonly d: RemediatorDeps<EtcdMemberReplaceConfig>) {
     d.approvals.onApprove(RESTORE, (plan, actor) => this.executeRestore(plan, actor));
@@ -301,6 +307,16 @@ class EtcdMemberReplace implements RemediatorInstance {
   // ---- quorum lost: plan, ticket, wait for approval ---------------------------------------------
 
   private async quorumLost(inc: IncidentView): Promise<void> {
+    if (this.proposing.has(inc.id)) return;
+    this.proposing.add(inc.id);
+    try {
+      await this.proposeRestore(inc);
+    } finally {
+      this.proposing.delete(inc.id);
+    }
+  }
+
+  private async proposeRestore(inc: IncidentView): Promise<void> {
     const { etcd, approvals, recorder, incidents, config } = this.d;
     if (!this.managed(inc.cluster)) return;
     if (approvals.list({ incidentId: inc.id }).some((p) => ['awaiting_approval', 'approved', 'executing'].includes(p.state))) return;

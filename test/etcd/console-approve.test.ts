@@ -70,5 +70,7 @@ describe('approving a restore plan in the console', () => {
     await screenshot(watcher, 'incident-restored');
     const { body } = await h.api<{ entries?: unknown }>('GET', `/v1/plans/${plan.id}`);
     expect((body as unknown as { plan: ProposedPlan }).plan.state).toBe('succeeded');
+    // The page showed the one plan there is: one quorum loss proposes one.
+    expect(h.approvals.list({ incidentId: incident.id }).map((p) => p.id)).toEqual([plan.id]);
   }, 300_000);
 });

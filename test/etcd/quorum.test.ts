@@ -80,5 +80,9 @@ describe('etcd quorum lost', () => {
     await eventually('incident resolved', async () => h.incident(incident.id)?.state === 'resolved', 60_000);
     const restoreActions = (await h.recorder.list({ incidentId: incident.id })).filter((a) => a.kind === 'etcd.restore');
     expect(restoreActions.map((a) => a.state)).toEqual(expect.arrayContaining(['started', 'succeeded']));
+    // One quorum loss, one plan: the several events it brought (reopened, severity changed) did
+    // not each propose one (they did, before the plan's making was held to one per incident).
+    expect(h.approvals.list({ incidentId: incident.id }).map((p) => p.id)).toEqual([plan!.id]);
+    expect(restoreActions.filter((a) => a.state === 'skipped' && a.reason.startsWith('QuorumLost'))).toHaveLength(1);
   }, 240_000);
 });
