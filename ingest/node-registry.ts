@@ -41,6 +41,9 @@ export class NodeRegistry {
   private byKey = new Map<string, RegisteredNode>();
   private byTokenHash = new Map<string, RegisteredNode>();
   private version = 0;
+  /** This worker's own writes, running and done: a refresh read while one was made is not applied over it. */
+  private writesRunning = 0;
+  private writesDone = 0;
 
   /**
    * Registrations this returns an actor for are authorized at once. `whistle start` uses it for the
@@ -60,15 +63,37 @@ export class NodeRegistry {
   }
 
   async load(): Promise<void> {
+    const rows = await this.readTable();
+    this.apply(rows);
+    this.log.debug({ nodes: rows.length }, 'node registry loaded');
+  }
+
+  /**
+   * Reads the table again, for what other Whistle workers sharing the store changed (a node
+   * registered, authorized, revoked, attached or detached through another worker's API). A read
+   * that overlapped a write made here is dropped: the next one sees both.
+   */
+  async refresh(): Promise<void> {
+    if (this.writesRunning > 0) return;
+    const seen = this.writesDone;
+    const rows = await this.readTable();
+    if (this.writesRunning > 0 || this.writesDone !== seen) return;
+    this.apply(rows);
+  }
+
+  private async readTable(): Promise<NodeRow[]> {
     const ts = (col: string) => (this.store.dialect === 'modern' ? `toUnixTimestamp64Milli(argMax(${col}, version))` : `argMax(${col}, version)`);
     const fleet = this.fleetColumns ? ', argMax(zone, version) AS zone, argMax(attached_to, version) AS attached_to, argMax(role, version) AS role' : '';
-    const rows = await this.store.query<NodeRow>(
+    return this.store.query<NodeRow>(
       `SELECT cluster, node, argMax(status, version) AS status, argMax(token_hash, version) AS token_hash,
               ${ts('registered_at')} AS registered_at, ${ts('updated_at')} AS updated_at,
               argMax(updated_by, version) AS updated_by, argMax(address, version) AS address,
               argMax(agent_version, version) AS agent_version, max(version) AS v${fleet}
        FROM nodes GROUP BY cluster, node`,
     );
+  }
+
+  private apply(rows: NodeRow[]): void {
     this.byKey.clear();
     this.byTokenHash.clear();
     for (const r of rows) {
@@ -87,7 +112,6 @@ export class NodeRegistry {
         role: (r.role ?? '') as NodeRole,
       });
     }
-    this.log.debug({ nodes: rows.length }, 'node registry loaded');
   }
 
   private remember(n: RegisteredNode): void {
@@ -100,21 +124,27 @@ export class NodeRegistry {
   private async persist(n: RegisteredNode): Promise<void> {
     // Versions must grow even within one millisecond.
     this.version = Math.max(this.version + 1, Date.now() * 1000);
-    await this.store.insert('nodes', [
-      {
-        cluster: n.home,
-        node: n.node,
-        status: n.status,
-        token_hash: n.tokenHash,
-        registered_at: n.registeredAt,
-        updated_at: n.updatedAt,
-        updated_by: n.updatedBy,
-        address: n.address,
-        agent_version: n.agentVersion,
-        version: this.version,
-        ...(this.fleetColumns ? { zone: n.zone, attached_to: n.cluster === n.home ? '' : n.cluster, role: n.role } : {}),
-      },
-    ]);
+    this.writesRunning++;
+    try {
+      await this.store.insert('nodes', [
+        {
+          cluster: n.home,
+          node: n.node,
+          status: n.status,
+          token_hash: n.tokenHash,
+          registered_at: n.registeredAt,
+          updated_at: n.updatedAt,
+          updated_by: n.updatedBy,
+          address: n.address,
+          agent_version: n.agentVersion,
+          version: this.version,
+          ...(this.fleetColumns ? { zone: n.zone, attached_to: n.cluster === n.home ? '' : n.cluster, role: n.role } : {}),
+        },
+      ]);
+    } finally {
+      this.writesRunning--;
+      this.writesDone++;
+    }
     this.remember(n);
   }
 

@@ -15,6 +15,12 @@ export const fleetSchema = z
     preflightTimeoutMs: z.number().int().positive().max(60_000).default(5_000),
     /** A worker's drain on detach (Eviction API, disruption budgets honoured). */
     drainTimeoutMs: z.number().int().positive().default(300_000),
+    /**
+     * How often the cluster catalog and the node registry are read again from the store, for what
+     * other Whistle workers sharing it changed (a cluster created on one is watched by all within
+     * this long). 0: never (one worker).
+     */
+    refreshMs: z.number().int().min(0).default(10_000),
   })
   .prefault({});
 

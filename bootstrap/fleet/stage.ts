@@ -13,6 +13,7 @@ import { fleetSchema } from './config.ts';
 import { Fleet } from './fleet.ts';
 import { fleetRoutes } from './routes.ts';
 import { fleetServices } from './services.ts';
+import { sharedStateRefresh } from './shared-state-refresh.ts';
 
 export const fleetStage = defineStage({
   id: 'fleet',
@@ -49,6 +50,11 @@ export const fleetStage = defineStage({
     });
     deps.queue.setRouter((cluster, node) => fleet.routeTask(cluster, node));
     deps.engine.addClusterSource((name) => fleet.etcdCluster(name));
-    return { services: { fleet }, routes: [fleetRoutes({ fleet, catalog: deps.clusters, auth: deps.auth, audit: deps.audit })] };
+    const log = deps.logger.child({ component: 'fleet' });
+    return {
+      services: { fleet },
+      components: [sharedStateRefresh(config.refreshMs, [() => deps.clusters.refresh(), () => deps.nodes.refresh()], log)],
+      routes: [fleetRoutes({ fleet, catalog: deps.clusters, auth: deps.auth, audit: deps.audit })],
+    };
   },
 });

@@ -99,6 +99,9 @@ export class ClusterCatalog {
   private readonly listeners = new Set<(c: ClusterChange) => void>();
   private version = 0;
   private box: SecretBox | null = null;
+  /** This worker's own writes, running and done: a refresh read while one was made is not applied over it. */
+  private writesRunning = 0;
+  private writesDone = 0;
 
   private constructor(
     private readonly store: Store,
@@ -117,6 +120,45 @@ export class ClusterCatalog {
   }
 
   private async load(): Promise<void> {
+    const table = await this.readTable();
+    for (const [name, e] of table.entries) this.entries.set(name, e);
+    this.fleetTokenHash = table.fleetTokenHash;
+  }
+
+  /**
+   * Reads the table again and takes what other Whistle workers sharing the store changed: a
+   * cluster created or deleted, new Kubernetes access, a rotated join or fleet token. Each change
+   * is announced as if made here, so this worker's watchers, detectors and proxy follow. Clusters
+   * declared in this worker's clusters[] stay as its file says. A read that overlapped a change
+   * made here is dropped (the next one sees both).
+   */
+  async refresh(): Promise<ClusterChange[]> {
+    if (!this.persistent || this.writesRunning > 0) return [];
+    const seen = this.writesDone;
+    const table = await this.readTable();
+    if (this.writesRunning > 0 || this.writesDone !== seen) return [];
+    const changes: ClusterChange[] = [];
+    const access = (e: Entry) => `${e.kubeconfigPath}\u0000${e.kubeconfigSealed}\u0000${e.view.kubeContext}`;
+    for (const [name, e] of table.entries) {
+      const old = this.entries.get(name);
+      if (old?.declared) continue;
+      this.entries.set(name, e);
+      if (!old) changes.push({ kind: 'created', name });
+      else if (access(old) !== access(e)) changes.push({ kind: 'kube-access', name });
+    }
+    for (const [name, old] of this.entries) {
+      if (old.declared || table.entries.has(name)) continue;
+      this.entries.delete(name);
+      changes.push({ kind: 'deleted', name });
+    }
+    this.fleetTokenHash = table.fleetTokenHash;
+    for (const c of changes) this.emit(c);
+    if (changes.length) this.log.info({ changes }, 'clusters changed by another worker');
+    return changes;
+  }
+
+  private async readTable(): Promise<{ entries: Map<string, Entry>; fleetTokenHash: string }> {
+    const entries = new Map<string, Entry>();
     const ms = (col: string) => `toUnixTimestamp64Milli(argMax(${col}, version))`;
     const rows = await this.store.query<Row>(
       `SELECT name, argMax(deleted, version) AS deleted, argMax(source, version) AS source, argMax(join_token_hash, version) AS join_token_hash,
@@ -128,7 +170,7 @@ export class ClusterCatalog {
     );
     for (const r of rows) {
       if (Number(r.deleted) === 1) continue;
-      this.entries.set(r.name, {
+      entries.set(r.name, {
         tokenHash: r.join_token_hash,
         kubeconfigPath: r.kubeconfig_path,
         kubeconfigSealed: r.kubeconfig_sealed,
@@ -147,7 +189,7 @@ export class ClusterCatalog {
       });
     }
     const tokens = await this.store.query<{ token_hash: string }>(`SELECT argMax(token_hash, version) AS token_hash FROM fleet_join_tokens WHERE scope = 'fleet' GROUP BY scope`);
-    this.fleetTokenHash = tokens[0]?.token_hash ?? '';
+    return { entries, fleetTokenHash: tokens[0]?.token_hash ?? '' };
   }
 
   private async seed(c: ClusterConfig): Promise<void> {
@@ -186,7 +228,7 @@ export class ClusterCatalog {
   private async persist(e: Entry, deleted: boolean): Promise<void> {
     if (!this.persistent) return;
     const v = e.view;
-    await this.store.insert('clusters', [
+    await this.write('clusters', [
       {
         name: v.name,
         deleted: deleted ? 1 : 0,
@@ -204,6 +246,17 @@ export class ClusterCatalog {
         version: this.nextVersion(),
       },
     ]);
+  }
+
+  /** Every write of the catalog's tables; the caller updates its map right after, with no await between. */
+  private async write(table: string, rows: Record<string, unknown>[]): Promise<void> {
+    this.writesRunning++;
+    try {
+      await this.store.insert(table, rows);
+    } finally {
+      this.writesRunning--;
+      this.writesDone++;
+    }
   }
 
   private secrets(): SecretBox {
@@ -269,8 +322,17 @@ export class ClusterCatalog {
     if (!e) return undefined;
     const context = e.view.kubeContext || undefined;
     if (e.kubeconfigSealed) {
+      let text: string;
+      try {
+        text = this.secrets().unseal(e.kubeconfigSealed, e.view.name);
+      } catch (err) {
+        // A worker with another key (workers sharing a store must share the key file) must still
+        // start and serve every other cluster: this one goes unwatched, and the log says why.
+        this.log.error({ cluster: name, keyFile: this.keyFile, err: (err as Error).message }, 'the kubeconfig given through the API cannot be opened with this key file; workers sharing a store must share it. The cluster is not watched or proxied here');
+        return undefined;
+      }
       const kc = new KubeConfig();
-      kc.loadFromString(this.secrets().unseal(e.kubeconfigSealed, e.view.name));
+      kc.loadFromString(text);
       return { kubeconfig: kc, ...(context ? { context } : {}) };
     }
     if (e.kubeconfigPath) return { kubeconfig: e.kubeconfigPath, ...(context ? { context } : {}) };
@@ -370,7 +432,7 @@ export class ClusterCatalog {
     this.requirePersistent();
     const token = newToken();
     const hash = hashToken(token);
-    await this.store.insert('fleet_join_tokens', [{ scope: 'fleet', token_hash: hash, created_at: Date.now(), created_by: actor, version: this.nextVersion() }]);
+    await this.write('fleet_join_tokens', [{ scope: 'fleet', token_hash: hash, created_at: Date.now(), created_by: actor, version: this.nextVersion() }]);
     this.fleetTokenHash = hash;
     this.log.info({ actor }, 'fleet join token rotated');
     return token;
