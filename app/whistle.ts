@@ -85,7 +85,20 @@ export class Whistle {
   }
 
   async start(): Promise<string> {
-    for (const c of this.components) await c.start();
+    const started: Component[] = [];
+    try {
+      for (const c of this.components) {
+        await c.start();
+        started.push(c);
+      }
+    } catch (err) {
+      // A start refused half-way (a setting found wrong once the store answers) leaves nothing
+      // running: what did start is stopped again, in reverse order, and the store released.
+      for (const c of started.reverse()) await c.stop().catch((e: Error) => this.log.error({ err: e.message, component: c.name }, 'component failed to stop after a failed start'));
+      this.stopped = true;
+      if (this.ownsStore) await this.store.close();
+      throw err;
+    }
     this.url = await this.server.listen({ host: this.config.server.host, port: this.config.server.port });
     this.log.info({ url: this.url, store: this.store.kind, stages: this.stageOrder }, 'whistle listening');
     return this.url;

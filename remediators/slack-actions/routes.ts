@@ -23,6 +23,8 @@ export interface InteractivityDeps {
   apps: SlackApp[];
   actions: SlackActions;
   responder: ResponseUrlPoster;
+  /** True for an operator token's name or a console operator's: a mapping to someone removed since acts as nobody. */
+  isOperator: (name: string) => boolean;
   log: Logger;
   now: () => number;
   /** Acknowledge by then even if the action is still running (Slack's limit is 3 s). */
@@ -49,6 +51,11 @@ export function interactivityRoutes(d: InteractivityDeps): RoutePlugin {
         d.log.warn({ ...context, slackUserName: interaction.userName }, 'slack: refused an action from a user mapped to no operator');
         d.responder.post(interaction.responseUrl, { response_type: 'ephemeral', replace_original: false, text: `Whistle did nothing: your Slack user ${interaction.userId} is not mapped to a Whistle operator (notifications.channels[].interactivity.users).` }, context);
         throw new ForbiddenError(`payload.user.id: Slack user ${interaction.userId} is mapped to no operator (notifications.channels[].interactivity.users)`);
+      }
+      if (!d.isOperator(operator)) {
+        d.log.warn({ ...context, operator }, 'slack: refused an action from a user mapped to an operator who no longer exists');
+        d.responder.post(interaction.responseUrl, { response_type: 'ephemeral', replace_original: false, text: `Whistle did nothing: your Slack user ${interaction.userId} is mapped to "${operator}", who is no longer a Whistle operator.` }, context);
+        throw new ForbiddenError(`payload.user.id: Slack user ${interaction.userId} is mapped to "${operator}", who is no longer an operator (removed from the console or server.operatorTokens)`);
       }
       const outcome = await withinAck(act(d, interaction, operator, context), ackWithinMs);
       if (!outcome) return reply.code(200).send({ ok: true, text: 'accepted; the result follows in the message' });

@@ -185,7 +185,7 @@ describe('Slack interactivity settings', () => {
         notifications: { channels: [slackChannel(slack, { U0BOB: 'bob' })], defaultChannels: ['ops'] },
       }, { dir: tmp.dir }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).problems).toEqual(['notifications.channels[0].interactivity.users.U0BOB: "bob" is not an operator (server.operatorTokens names: test-operator, alice)']);
+      expect((err as ConfigError).problems).toEqual(['notifications.channels[0].interactivity.users.U0BOB: "bob" is not an operator (server.operatorTokens names: test-operator, alice; console operators: whistle operators)']);
     } finally {
       await slack.stop();
     }
@@ -213,5 +213,57 @@ describe('Slack interactivity settings', () => {
       await w.stop();
       await slack.stop();
     }
+  });
+});
+
+describe('Slack users mapped to console operators', () => {
+  const slack = new SlackStandin(TOKEN);
+  const tmp = tempDir('slack-console-operators');
+  let w: TestWhistle | undefined;
+
+  afterAll(async () => {
+    await w?.stop({ keepDir: true });
+    await slack.stop();
+    tmp.cleanup();
+  });
+
+  it('a Slack user may map to an operator who signs in to the console; once removed there, the mapping acts as nobody', async () => {
+    await slack.start();
+    // carol is made through the API (as `whistle operators add` does) before the mapping names her:
+    // a mapping to nobody is refused at start.
+    const first = await startTestWhistle({ server: { port: 0, operatorTokens: operators } }, { dir: tmp.dir });
+    expect((await first.operator('POST', '/v1/operators', { name: 'carol', password: 'a long password for carol' })).status).toBe(201);
+    await first.stop({ keepDir: true });
+
+    w = await startTestWhistle(
+      {
+        server: { port: 0, publicUrl: PUBLIC, operatorTokens: operators },
+        notifications: { groupWaitMs: 0, tickMs: 50, retry: { initialMs: 20, maxMs: 200 }, channels: [slackChannel(slack, { U0CAROL: 'carol' })], defaultChannels: ['ops'] },
+      },
+      { dir: tmp.dir },
+    );
+    slack.interactivity = { requestUrl: `${w.url}/v1/slack/interactivity`, signingSecret: SECRET };
+    const manager = w.whistle.service(incidentServices.manager);
+    const approvals = w.whistle.service(remediationServices.approvals);
+    const ran: string[] = [];
+    approvals.onApprove('test-restore', async (_p, actor) => void ran.push(actor));
+    const t = Date.now();
+    await manager.report(report(t, [finding({ subject: 'etcd-1', detector: 'test-quorum', cluster: 'c1', severity: 'critical', summary: 'etcd quorum lost' }, t)], 'test-quorum', 'c1'));
+    const incidentId = manager.current().find((i) => i.subject === 'etcd-1')!.id;
+    const plan = await approvals.propose({ incidentId, cluster: 'c1', kind: 'test-restore', text: '1. restore the snapshot on etcd-1', params: {}, actor: 'test' });
+    await manager.transition(incidentId, 'awaiting_approval', `restore plan ${plan.id} awaits approval`, 'test');
+    const message = await eventually(async () => slack.topLevel().find((m) => (m.metadata?.event_payload as { incident_id?: string } | undefined)?.incident_id === incidentId), 'the message');
+
+    const pressed = await slack.press({ ts: message.ts, actionId: SLACK_ACTIONS.approve, user: 'U0CAROL' });
+    expect(pressed.status).toBe(200);
+    expect(JSON.parse(pressed.body)).toMatchObject({ ok: true, operator: 'carol' });
+    await eventually(async () => approvals.get(plan.id).state === 'succeeded', 'the approved plan ran');
+    expect(ran).toEqual(['carol']);
+
+    expect((await w.operator('DELETE', '/v1/operators/carol')).status).toBe(200);
+    const after = await slack.press({ ts: message.ts, actionId: SLACK_ACTIONS.silence, user: 'U0CAROL' });
+    expect(after.status).toBe(403);
+    expect(JSON.parse(after.body).error).toBe('payload.user.id: Slack user U0CAROL is mapped to "carol", who is no longer an operator (removed from the console or server.operatorTokens)');
+    expect(manager.suppressedBy(incidentId)).toBeNull();
   });
 });
