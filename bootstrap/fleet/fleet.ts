@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import { ClusterCatalog, POOL, type ClusterView, type CreateClusterInput } from '../../core/clusters/catalog.ts';
 import { ConflictError, InputError, NotFoundError } from '../../core/errors.ts';
-import type { NodeRole, RegisteredNode } from '../../core/types.ts';
+import type { Action, NodeRole, RegisteredNode } from '../../core/types.ts';
 import type { KubeApi } from '../../ingest/kube/api-client.ts';
 import type { NodeRegistry } from '../../ingest/node-registry.ts';
 import type { ActionRecorder } from '../../remediators/policy/recorder.ts';
@@ -265,6 +265,29 @@ export class Fleet {
   }
 
   // ---- attach and detach -----------------------------------------------------------------------
+
+  /**
+   * Attaches and detaches a previous process began and never finished (killed mid-change): each is
+   * closed `failed`, with what the cluster looks like now (its nodes' placement and its etcd
+   * members, a learner left behind included), so the record is honest and a person can see what
+   * to attach or detach again. Nothing is redone on its own: a half-made change to a control plane
+   * is a person's call. Called at start, before the API takes a change.
+   */
+  async closeInterrupted(): Promise<Action[]> {
+    const closed: Action[] = [];
+    for (const kind of ['fleet.attach', 'fleet.detach']) {
+      for (const a of await this.d.recorder.unfinished(kind)) {
+        let etcd: unknown = null;
+        if (this.d.catalog.has(a.cluster) && this.controlPlane(a.cluster).length > 0) {
+          etcd = await this.d.engine.info(a.cluster).then((i) => i.members.map((m) => ({ name: m.name, healthy: m.healthy, learner: m.isLearner })), (err: Error) => ({ error: err.message }));
+        }
+        const reason = `Interrupted: Whistle stopped during ${kind.replace('fleet.', '')} of ${a.subject}; check the cluster and run it again if needed`;
+        closed.push(await this.d.recorder.write(a.id, 'failed', { cluster: a.cluster, subject: a.subject, kind, reason, ...(a.actor ? { actor: a.actor } : {}), detail: { ...a.detail, after: { placements: this.d.catalog.has(a.cluster) ? this.placements(a.cluster) : [], etcd } } }));
+        this.d.log.warn({ cluster: a.cluster, subject: a.subject, kind, action: a.id }, reason);
+      }
+    }
+    return closed;
+  }
 
   private lock<T>(cluster: string, what: string, fn: () => Promise<T>): Promise<T> {
     const running = this.busy.get(cluster);

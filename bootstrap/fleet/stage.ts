@@ -53,7 +53,7 @@ export const fleetStage = defineStage({
     const log = deps.logger.child({ component: 'fleet' });
     return {
       services: { fleet },
-      components: [sharedStateRefresh(config.refreshMs, [() => deps.clusters.refresh(), () => deps.nodes.refresh()], log)],
+      components: [{ name: 'fleet-interrupted', start: async () => void (await fleet.closeInterrupted()), stop: async () => undefined }, sharedStateRefresh(config.refreshMs, [() => deps.clusters.refresh(), () => deps.nodes.refresh()], log)],
       routes: [fleetRoutes({ fleet, catalog: deps.clusters, auth: deps.auth, audit: deps.audit })],
     };
   },
