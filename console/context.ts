@@ -7,6 +7,7 @@ import type { NodeRegistry } from '../ingest/node-registry.ts';
 import type { IncidentManager } from '../remediators/incidents/manager.ts';
 import type { Approvals } from '../remediators/policy/approvals.ts';
 import type { ConsoleConfig } from './config.ts';
+import type { SignInThrottle } from './throttle.ts';
 import type { LiveHub } from './live.ts';
 import type { ConsoleOperators } from './operators.ts';
 import type { PageContext } from './pages/layout.ts';
@@ -24,6 +25,7 @@ export interface ConsoleContext {
   incidents: IncidentManager;
   approvals: Approvals;
   nodes: NodeRegistry;
+  throttle: SignInThrottle;
   audit: AuditLog;
   log: Logger;
   now: () => number;

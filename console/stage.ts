@@ -17,6 +17,7 @@ import { operatorApiRoutes } from './routes/operators-api.ts';
 import { consoleSecret } from './secret.ts';
 import { consoleServices } from './services.ts';
 import { ConsoleSessions } from './sessions.ts';
+import { SignInThrottle } from './throttle.ts';
 import { ConsoleViews } from './view-data.ts';
 
 export const consoleStage = defineStage({
@@ -53,7 +54,7 @@ export const consoleStage = defineStage({
     const views = new ConsoleViews({ store: deps.store, config, clusters: () => deps.clusters.names(), incidents: deps.incidents, timeline: deps.timeline, approvals: deps.approvals, pause: deps.pause, nodes: deps.nodes, release: releaseStateOf(deps.releases, deps.rollouts), now: deps.clock });
     const routes = [operatorApiRoutes({ operators, auth: deps.auth, audit: deps.audit })];
     if (config.enabled) {
-      const ctx = { config, server: deps.server, secret: consoleSecret(deps.dataDir), sessions, operators, views, live, incidents: deps.incidents, approvals: deps.approvals, nodes: deps.nodes, audit: deps.audit, log, now: deps.clock };
+      const ctx = { config, server: deps.server, secret: consoleSecret(deps.dataDir), sessions, operators, views, live, incidents: deps.incidents, approvals: deps.approvals, nodes: deps.nodes, throttle: new SignInThrottle(config.signInThrottle, deps.clock), audit: deps.audit, log, now: deps.clock };
       routes.push(consoleRoutes(ctx));
     }
     return {

@@ -54,17 +54,29 @@ export function sessionRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
     const name = field(body, 'name', { max: 64 });
     const password = field(body, 'password', { max: 1024 });
     let operator: string | null = null;
-    let via: Session['via'] = 'password';
+    const via: Session['via'] = token ? 'token' : 'password';
+    // A token attempt has no name: only its address is counted.
+    const who = token ? '' : name;
+    const verdict = ctx.throttle.check(who, req.ip);
+    if (verdict.refused) {
+      req.log.warn({ name: who, address: req.ip, over: verdict.over }, 'console sign-in throttled');
+      reply.header('retry-after', String(verdict.retryAfterSeconds));
+      const minutes = Math.ceil(verdict.retryAfterSeconds / 60);
+      const what = verdict.over.includes('name') ? 'for this name' : 'from this address';
+      return showLogin(reply, next, `Too many failed sign-ins ${what}: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, 429);
+    }
     if (token) {
       operator = ctx.server.operatorTokens.find((t) => tokensEqual(t.token, token))?.name ?? null;
-      via = 'token';
     } else if (name && password) {
       operator = await ctx.operators.verify(name, password);
     }
     if (!operator) {
-      await ctx.audit.record({ actor: name || 'unknown', action: 'console.signin_refused', detail: { via } });
+      ctx.throttle.failed(who, req.ip);
+      const throttled = ctx.throttle.check(who, req.ip).refused;
+      await ctx.audit.record({ actor: name || 'unknown', action: 'console.signin_refused', detail: { via, address: req.ip, ...(throttled ? { throttledNow: true } : {}) } });
       return showLogin(reply, next, token ? 'Unknown operator token.' : 'Wrong name or password.', 401);
     }
+    if (who) ctx.throttle.succeeded(who);
     const { id } = await ctx.sessions.create(operator, via);
     await ctx.audit.record({ actor: operator, action: 'console.signin', detail: { via } });
     reply.setCookie(SESSION_COOKIE, id, cookieOptions(ctx));
