@@ -46,6 +46,11 @@ export interface RemediatorDeps<C> {
 
 /** A running remediator: hears the events of the incidents it heals, one at a time, in order. */
 export interface RemediatorInstance extends IncidentListener {
+  /**
+   * Starts background work (timers). Called once the incident state has been read back, so what
+   * runs on its own never takes an incident it does not know yet for one that has ended.
+   */
+  start?(): Promise<void>;
   /** Stops background work and waits for what is running. */
   stop(): Promise<void>;
   /** What it would do for this incident, in words (the dry run of the chains); null when it would not act on it. */

@@ -93,7 +93,10 @@ export const remediationStage = defineStage({
     const planner = new RemediationPlanner(chains, () => planners, () => deps.incidents.current().map((i) => deps.incidents.get(i.id)!).filter(Boolean), recorder);
     const remediators: Component = {
       name: 'remediators',
-      start: async () => undefined,
+      // After the incidents stage has read its state back (this stage needs it).
+      start: async () => {
+        for (const r of running) await r.instance.start?.();
+      },
       stop: async () => {
         for (const r of running) r.unsubscribe();
         await Promise.all(running.map((r) => r.instance.stop()));

@@ -19,15 +19,24 @@ import { listNodes } from './nodes.ts';
 
 class CordonDrain extends NodeRemediator<CordonDrainConfig, { node: string }> {
   private readonly stopping = new AbortController();
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | null = null;
   private reconciling: Promise<void> = Promise.resolve();
   private readonly uncordoning = new Map<string, Promise<void>>();
 
   constructor(d: RemediatorDeps<CordonDrainConfig>) {
     super(d, DETECTORS, ID);
+  }
+
+  /**
+   * The reconciler runs from start, not from construction: before the incident state is read back
+   * every incident is unknown, which it takes for ended, and it lifted the cordon of a node whose
+   * incident was still being remediated (a restarted Whistle then drained it a second time).
+   */
+  async start(): Promise<void> {
+    if (this.timer || this.stopping.signal.aborted) return;
     this.timer = setInterval(() => {
       this.reconciling = this.reconciling.then(() => this.reconcile()).catch((err) => this.d.log.warn({ err: (err as Error).message }, 'cordon reconcile failed'));
-    }, d.config.reconcileMs);
+    }, this.d.config.reconcileMs);
     this.timer.unref();
   }
 
@@ -171,7 +180,7 @@ class CordonDrain extends NodeRemediator<CordonDrainConfig, { node: string }> {
   }
 
   override async stop(): Promise<void> {
-    clearInterval(this.timer);
+    if (this.timer) clearInterval(this.timer);
     this.stopping.abort(new Error('stopping'));
     await this.reconciling;
     await super.stop();
