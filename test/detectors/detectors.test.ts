@@ -213,6 +213,12 @@ describe('detectors end to end', () => {
   });
 
   it('serves the latest findings to operators', async () => {
+    // The latest findings are the last tick's, and n3's set-up samples go stale 60 s after the
+    // set-up (the clock-shifted tick above, or a slow run, sees none): fresh ones first, still down.
+    const at = Date.now();
+    await send('n3', [40_000, 30_000, 20_000, 10_000, 0].map((ago) => ({ name: 'probe_http_up', value: 0, ts: at - ago, labels: { probe: 'kubelet', target: 'https://127.0.0.1:10250/healthz' } })));
+    expect(await t.whistle.service(ingestServices.samplesWriter).drained()).toBe(true);
+    await engine.tick();
     const res = await t.operator('GET', '/v1/findings?detector=kubelet-down');
     expect(res.status).toBe(200);
     const body = (await res.json()) as { findings: Finding[] };
