@@ -39,3 +39,16 @@ export function timeField(body: FormBody, name: string, required: boolean): numb
 export function safeNext(next: string): string {
   return /^\/console\/[^/\\]?/.test(next) && !next.startsWith('//') && !next.includes('\\') ? next : '/console/';
 }
+
+/** A field that may be given several times (a multiple select): each value trimmed, none empty. */
+export function listField(body: FormBody, name: string, opts: { max: number; maxLength: number }): string[] {
+  const v = body[name];
+  const list = (Array.isArray(v) ? v : v === undefined ? [] : [v]).map((s) => s.trim());
+  if (list.length === 0 || list.every((s) => s === '')) throw new InputError(`${name}: pick at least one`);
+  if (list.length > opts.max) throw new InputError(`${name}: at most ${opts.max}`);
+  list.forEach((s, i) => {
+    if (s === '') throw new InputError(`${name}[${i}]: empty`);
+    if (s.length > opts.maxLength) throw new InputError(`${name}[${i}]: at most ${opts.maxLength} characters`);
+  });
+  return list;
+}

@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 import type { IncidentManager } from '../remediators/incidents/manager.ts';
 
 export interface LiveEvent {
-  type: 'incident' | 'history' | 'silence' | 'node' | 'plan';
+  type: 'incident' | 'history' | 'silence' | 'node' | 'plan' | 'cluster';
   id?: string;
   cluster?: string;
   state?: string;

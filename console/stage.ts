@@ -2,6 +2,7 @@
 // other stages provide (incidents, approvals, remediation pause, the node registry), sessions and
 // operator accounts kept in the store, live updates from the incident manager, and the operator
 // accounts' API (/v1/operators).
+import { fleetServices } from '../bootstrap/fleet/services.ts';
 import { upgradeServices } from '../bootstrap/upgrade/services.ts';
 import { coreServices } from '../core/services.ts';
 import { defineStage } from '../core/stage.ts';
@@ -40,6 +41,7 @@ export const consoleStage = defineStage({
     nodes: ingestServices.nodes,
     releases: upgradeServices.releases,
     rollouts: upgradeServices.rollouts,
+    fleet: fleetServices.fleet,
   },
   provides: consoleServices,
   async create({ config, deps }) {
@@ -54,7 +56,7 @@ export const consoleStage = defineStage({
     const views = new ConsoleViews({ store: deps.store, config, clusters: () => deps.clusters.names(), incidents: deps.incidents, timeline: deps.timeline, approvals: deps.approvals, pause: deps.pause, nodes: deps.nodes, release: releaseStateOf(deps.releases, deps.rollouts), now: deps.clock });
     const routes = [operatorApiRoutes({ operators, auth: deps.auth, audit: deps.audit })];
     if (config.enabled) {
-      const ctx = { config, server: deps.server, secret: consoleSecret(deps.dataDir), sessions, operators, views, live, incidents: deps.incidents, approvals: deps.approvals, nodes: deps.nodes, throttle: new SignInThrottle(config.signInThrottle, deps.clock), audit: deps.audit, log, now: deps.clock };
+      const ctx = { config, server: deps.server, secret: consoleSecret(deps.dataDir), sessions, operators, views, live, incidents: deps.incidents, approvals: deps.approvals, nodes: deps.nodes, pause: deps.pause, releases: deps.releases, rollouts: deps.rollouts, fleet: deps.fleet, catalog: deps.clusters, throttle: new SignInThrottle(config.signInThrottle, deps.clock), audit: deps.audit, log, now: deps.clock };
       routes.push(consoleRoutes(ctx));
     }
     return {

@@ -3,7 +3,7 @@
 import { html, type SafeHtml } from '../html.ts';
 import type { ReleaseState } from '../release-state.ts';
 import type { ClusterSummary } from '../view-data.ts';
-import { badge, enc, page, type PageContext } from './layout.ts';
+import { badge, enc, flash, page, type PageContext } from './layout.ts';
 
 export type FleetFilter = 'all' | 'incidents' | 'critical' | 'paused' | 'degraded' | 'upgrading';
 
@@ -52,7 +52,7 @@ function ratio(a: number, b: number): SafeHtml {
   return html`<span class="${a < b ? 'bad' : 'ok'}">${a} / ${b}</span>`;
 }
 
-export function fleetPage(ctx: PageContext, all: ClusterSummary[], q: FleetQuery): SafeHtml {
+export function fleetPage(ctx: PageContext, all: ClusterSummary[], q: FleetQuery, done?: string): SafeHtml {
   const shown = filterFleet(all, q);
   const opts: [FleetFilter, string][] = [
     ['all', 'all clusters'],
@@ -73,7 +73,7 @@ export function fleetPage(ctx: PageContext, all: ClusterSummary[], q: FleetQuery
   <td>${c.pause.paused ? html`${badge('paused')} <span class="muted">by ${c.pause.actor}</span>` : html`<span class="muted">active</span>`}</td>
 </tr>`,
   );
-  const body = html`<h1>Fleet</h1>
+  const body = html`<h1>Fleet <a class="action" href="/console/new-cluster" data-testid="new-cluster">New cluster</a></h1>${flash(done)}
 <form method="get" action="/console/" class="filters" id="fleet-filter">
   <input type="search" name="q" value="${q.q}" placeholder="Search clusters, nodes, incidents" aria-label="Search" data-filter-rows="#fleet tbody tr">
   <select name="show" aria-label="Show">${opts.map(([v, label]) => html`<option value="${v}"${q.show === v ? html` selected` : ''}>${label}</option>`)}</select>

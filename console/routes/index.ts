@@ -12,6 +12,7 @@ import type { RoutePlugin } from '../../core/stage.ts';
 import { STATIC_DIR, UPLOT_DIR } from '../assets.ts';
 import type { ConsoleContext } from '../context.ts';
 import { errorPage } from '../pages/login.ts';
+import { clusterFormRoutes } from './cluster-forms.ts';
 import { formRoutes } from './forms.ts';
 import { pageRoutes } from './pages.ts';
 import { ANONYMOUS, installSessionHook, sessionRoutes } from './session.ts';
@@ -70,6 +71,7 @@ export function consoleRoutes(ctx: ConsoleContext): RoutePlugin {
       sessionRoutes(app, ctx);
       pageRoutes(app, ctx);
       formRoutes(app, ctx);
+      clusterFormRoutes(app, ctx);
       // Anything else under /console/ (signed in: the hook refused the rest) is a page that does not exist.
       app.all('/console/*', async (req, reply) => reply.code(404).type('text/html; charset=utf-8').send(errorPage(404, `No page ${req.url.split('?')[0]}`, true).html));
     });

@@ -5,6 +5,7 @@ import type { SafeHtml } from '../html.ts';
 import { type ConsoleContext, pageContext, sessionOf } from '../context.ts';
 import { actionsPage } from '../pages/actions.ts';
 import { clusterPage } from '../pages/cluster.ts';
+import type { ClusterOps } from '../pages/cluster-ops.ts';
 import { fleetPage, type FleetFilter } from '../pages/fleet.ts';
 import { incidentPage } from '../pages/incident.ts';
 import { nodesPage } from '../pages/nodes.ts';
@@ -25,19 +26,26 @@ export function pageRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
 
   app.get('/console', async (_req, reply) => reply.redirect('/console/', 301));
 
-  app.get<{ Querystring: { q?: string; show?: string } }>('/console/', async (req, reply) => {
+  app.get<{ Querystring: { q?: string; show?: string; done?: string } }>('/console/', async (req, reply) => {
     const show = FILTERS.includes(req.query.show as FleetFilter) ? (req.query.show as FleetFilter) : 'all';
-    return send(reply, fleetPage(pageContext(req, reply, ctx), await views.fleet(), { q: str(req.query.q), show }));
+    return send(reply, fleetPage(pageContext(req, reply, ctx), await views.fleet(), { q: str(req.query.q), show }, str(req.query.done)));
   });
 
-  app.get<{ Params: { name: string }; Querystring: { node?: string } }>('/console/clusters/:name', async (req, reply) => {
+  app.get<{ Params: { name: string }; Querystring: { node?: string; done?: string } }>('/console/clusters/:name', async (req, reply) => {
     const name = req.params.name;
     const c = await views.cluster(name);
     if (!c.known) throw new NotFoundError(`no cluster "${name}"`);
     const worstNode = c.nodes.find((n) => (n.metrics?.disk?.ratio ?? 0) >= 0.8) ?? c.nodes.find((n) => n.metrics) ?? c.nodes[0];
     const chartNode = c.nodes.find((n) => n.node.node === req.query.node)?.node.node ?? worstNode?.node.node;
     const suppressed = new Set(c.incidents.filter((i) => views.suppressedBy(i)).map((i) => i.id));
-    return send(reply, clusterPage(pageContext(req, reply, ctx), { name, ...c, suppressed, chartNode, chartHours: ctx.config.chartHours }));
+    const ops: ClusterOps = {
+      rollouts: ctx.rollouts.list(name),
+      releases: ctx.releases.list().map((r) => r.name),
+      pool: await ctx.fleet.available(),
+      inCatalog: ctx.catalog.has(name),
+      liveNodes: c.nodes.filter((n) => n.node.status !== 'revoked').length,
+    };
+    return send(reply, clusterPage(pageContext(req, reply, ctx), { name, ...c, suppressed, chartNode, chartHours: ctx.config.chartHours, ops, done: str(req.query.done) }));
   });
 
   app.get<{ Params: { name: string; node: string } }>('/console/clusters/:name/nodes/:node/series', async (req, reply) => {

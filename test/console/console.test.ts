@@ -2,10 +2,15 @@
 // with a real fault posted through the ingest API: a node's disk fills up, low-disk opens an
 // incident, and the operator follows it on the console, live, and acts on it.
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JOIN_TOKEN, OPERATOR_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
+import { createNodeAgent, type NodeAgent } from '../../agent/node-agent.ts';
+import { parseConfig } from '../../app/config.ts';
+import { coreServices } from '../../core/services.ts';
+import { freePort } from '../harness/ports.ts';
+import { eventually, JOIN_TOKEN, OPERATOR_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 import { launchChromium, markPage, screenshot, signIn, stillSamePage } from './browser.ts';
 
 const GiB = 1024 ** 3;
@@ -19,6 +24,14 @@ let context: BrowserContext;
 let page: Page;
 let nodeToken: string;
 let clockOffset = 0;
+let poolAgent: NodeAgent | undefined;
+let workerPort = 0;
+
+/** The audit log's rows of one action, detail parsed: what the console recorded, under whose name. */
+async function audited(action: string) {
+  const rows = await t.whistle.store.query<{ actor: string; cluster: string; subject: string; detail: string }>('SELECT actor, cluster, subject, detail FROM audit_log WHERE action = {action:String} ORDER BY ts', { action });
+  return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+}
 
 function samplesAt(ts: number, usedPercent: number) {
   const labels = { mount: '/', fstype: 'ext4', device: '/dev/sda1', readonly: 'false' };
@@ -42,8 +55,12 @@ async function openIncident() {
 }
 
 beforeAll(async () => {
+  workerPort = await freePort();
   t = await startTestWhistle(
     {
+      // Small limits, so the throttling test reaches them in a few attempts.
+      console: { signInThrottle: { maxFailuresPerName: 3, maxFailuresPerAddress: 6, windowMs: 10 * 60_000 } },
+      fleet: { workerPorts: [workerPort] },
       server: { port: 0, operatorTokens: [{ name: 'test-operator', token: OPERATOR_TOKEN }, { name: HTML_NAME, token: HTML_TOKEN }] },
       detectors: {
         tickMs: 200,
@@ -77,6 +94,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await poolAgent?.stop();
   await browser?.close();
   await t?.stop();
 });
@@ -165,10 +183,102 @@ describe('the console in a browser', () => {
     expect(nodes.find((n) => n.node === 'n2-pending')).toMatchObject({ status: 'authorized', updatedBy: 'alice' });
   });
 
+  it('pauses remediation of a cluster with a reason, and resumes it', async () => {
+    await page.goto(`${t.url}/console/clusters/c1`);
+    await page.fill('#remediation input[name="reason"]', 'vendor maintenance on the storage array');
+    await Promise.all([page.waitForURL(/\/console\/clusters\/c1\?done=/), page.click('[data-testid="remediation-pause"]')]);
+    expect(await page.locator('.flash').textContent()).toContain('remediation paused');
+    expect(await page.locator('[data-testid="paused-by"]').textContent()).toBe('Paused by alice: vendor maintenance on the storage array');
+    await screenshot(page, 'cluster-paused');
+    const api = (await (await t.operator('GET', '/v1/remediation')).json()) as { clusters: { cluster: string; paused: boolean; actor: string }[] };
+    expect(api.clusters.find((c) => c.cluster === 'c1')).toMatchObject({ paused: true, actor: 'alice' });
+    await page.goto(`${t.url}/console/?show=paused`);
+    expect(await page.locator('#fleet tbody tr', { hasText: 'c1' }).textContent()).toContain('by alice');
+    await page.goto(`${t.url}/console/clusters/c1`);
+    await Promise.all([page.waitForURL(/\/console\/clusters\/c1\?done=/), page.click('[data-testid="remediation-resume"]')]);
+    expect(await page.locator('.flash').textContent()).toContain('remediation resumed');
+    expect(await page.locator('[data-testid="paused-by"]').count()).toBe(0);
+    expect(await audited('remediation.pause')).toEqual([expect.objectContaining({ actor: 'alice', cluster: 'c1', detail: { reason: 'vendor maintenance on the storage array', via: 'console' } })]);
+    expect(await audited('remediation.resume')).toEqual([expect.objectContaining({ actor: 'alice', cluster: 'c1', detail: expect.objectContaining({ via: 'console' }) })]);
+  });
+
+  it('creates a cluster (dry run first), shows its join token once, attaches a pool worker and detaches it, then deletes the cluster', async () => {
+    await page.goto(`${t.url}/console/`);
+    await page.click('[data-testid="new-cluster"]');
+    // Asking for a control plane the pool cannot give is refused, naming the field, on the page.
+    await page.fill('[data-testid="cluster-name"]', 'edge-7');
+    await page.fill('[data-testid="cluster-cp"]', '1');
+    const refused = await Promise.all([page.waitForResponse((r) => r.url().includes('/console/new-cluster?')), page.click('[data-testid="cluster-dry-run"]')]);
+    expect(refused[0].status()).toBe(409);
+    expect(await page.locator('.error').textContent()).toContain('controlPlane: the pool has 0 authorized node(s) in no cluster, 1 wanted');
+    await page.goto(`${t.url}/console/new-cluster`);
+    await page.fill('[data-testid="cluster-name"]', 'edge-7');
+    await page.click('[data-testid="cluster-dry-run"]');
+    expect(await page.locator('.plan').textContent()).toContain('A cluster edge-7 would be created with no node yet');
+    expect((await t.operator('GET', '/v1/clusters/edge-7')).status).toBe(404);
+    const created = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/console/new-cluster') && r.request().method() === 'POST'), page.click('[data-testid="create-cluster"]')]);
+    expect(created[0].status()).toBe(201);
+    const joinToken = (await page.locator('[data-testid="join-token"]').textContent())!.trim();
+    expect(t.whistle.service(coreServices.clusters).checkJoinToken('edge-7', joinToken)).toBe(true);
+    await screenshot(page, 'cluster-created');
+    // Shown once: the cluster's page and the API never show it again.
+    await page.goto(`${t.url}/console/clusters/edge-7`);
+    expect(await page.content()).not.toContain(joinToken);
+    expect(await (await t.operator('GET', '/v1/clusters/edge-7')).text()).not.toContain(joinToken);
+
+    // A real agent joins the node pool with the fleet token; the operator authorizes it on the Nodes page.
+    const fleetToken = ((await (await t.operator('POST', '/v1/pool/join-token')).json()) as { joinToken: string }).joinToken;
+    const cfg = parseConfig({
+      agent: { server: t.url, cluster: 'pool', node: 'spare-1', joinToken: fleetToken, zone: 'zone-b', intervalMs: 1_000, stateDir: join(t.dir, 'agent-spare-1'), tasks: { enabled: true, address: '127.0.72.1', etcdMember: false } },
+    }).agent;
+    poolAgent = createNodeAgent(cfg, { logger: pino({ level: 'silent' }), selfMetrics: false });
+    await poolAgent.start();
+    await eventually(async () => (await (await t.operator('GET', '/v1/pool')).text()).includes('spare-1'), 'the agent in the pool');
+    await page.goto(`${t.url}/console/nodes`);
+    await Promise.all([page.waitForURL(/\/console\/nodes\?done=/), page.click('[data-testid="authorize-pool-spare-1"]')]);
+
+    await page.goto(`${t.url}/console/clusters/edge-7`);
+    await page.selectOption('[data-testid="attach-nodes"]', ['spare-1']);
+    await page.selectOption('[data-testid="attach-role"]', 'worker');
+    await page.click('[data-testid="attach-plan"]');
+    const plan = await page.locator('[data-testid="fleet-plan"]').textContent();
+    expect(plan).toContain('attach spare-1 (zone-b) as worker node(s) of edge-7');
+    expect(plan).toContain(`preflight: spare-1 binds ${workerPort}`);
+    await screenshot(page, 'attach-plan');
+    // Only a dry run so far: the node is still in the pool.
+    expect(t.whistle.service(coreServices.clusters).has('edge-7')).toBe(true);
+    expect(((await (await t.operator('GET', '/v1/pool')).json()) as { nodes: { node: string; cluster: string }[] }).nodes.find((n) => n.node === 'spare-1')).toMatchObject({ cluster: 'pool' });
+    await page.click('[data-testid="fleet-confirm"]');
+    expect(await page.locator('[data-testid="fleet-done"]').textContent()).toBe('Done.');
+    const preflight = await page.locator('[data-testid="preflight"]').textContent();
+    expect(preflight).toContain(`127.0.72.1:${workerPort}`);
+    await screenshot(page, 'attach-done');
+    const detail = (await (await t.operator('GET', '/v1/clusters/edge-7')).json()) as { workers: string[] };
+    expect(detail.workers).toEqual(['spare-1']);
+
+    await page.goto(`${t.url}/console/clusters/edge-7`);
+    expect(await page.locator('#nodes').textContent()).toContain('spare-1');
+    expect(await page.locator('[data-testid="delete-cluster"]').count()).toBe(0);
+    await page.click('[data-testid="detach-spare-1"]');
+    expect(await page.locator('[data-testid="fleet-plan"]').textContent()).toContain('detach spare-1 (worker) from edge-7');
+    await page.click('[data-testid="fleet-confirm"]');
+    expect(await page.locator('[data-testid="fleet-done"]').textContent()).toBe('Done.');
+    expect(((await (await t.operator('GET', '/v1/clusters/edge-7')).json()) as { nodes: unknown[] }).nodes).toEqual([]);
+
+    await page.goto(`${t.url}/console/clusters/edge-7`);
+    await page.fill('#membership input[name="confirm"]', 'edge-7');
+    await Promise.all([page.waitForURL(/\/console\/\?done=/), page.click('[data-testid="delete-cluster"]')]);
+    expect(await page.locator('.flash').textContent()).toContain('cluster edge-7 deleted');
+    expect((await t.operator('GET', '/v1/clusters/edge-7')).status).toBe(404);
+    for (const action of ['cluster.create', 'cluster.attach', 'cluster.detach', 'cluster.delete']) {
+      expect(await audited(action), action).toEqual([expect.objectContaining({ actor: 'alice', cluster: 'edge-7', detail: expect.objectContaining({ via: 'console' }) })]);
+    }
+  }, 120_000);
+
   it('the actions page shows every operator action under the operator name, filterable', async () => {
     await page.goto(`${t.url}/console/actions?actor=alice`);
     const trail = await page.locator('.trail').textContent();
-    for (const a of ['node.authorize', 'silence.create', 'incident.note', 'console.signin']) expect(trail).toContain(a);
+    for (const a of ['node.authorize', 'silence.create', 'incident.note', 'console.signin', 'remediation.pause', 'remediation.resume', 'cluster.create', 'cluster.delete']) expect(trail).toContain(a);
     await page.goto(`${t.url}/console/actions?kind=node.`);
     expect(await page.locator('.trail').textContent()).not.toContain('silence.create');
     await screenshot(page, 'actions');
@@ -204,6 +314,9 @@ describe('the console in a browser', () => {
       ['/console/nodes/c1/n1/revoke', {}],
       ['/console/silences', { name: 'cluster', value: 'c1', duration: '3600000', comment: 'x' }],
       ['/console/maintenance', { cluster: 'c1', end: '2299-01-01T00:00', comment: 'x' }],
+      ['/console/clusters/c1/remediation/pause', { reason: 'x' }],
+      ['/console/new-cluster', { name: 'x1' }],
+      ['/console/clusters/c1/attach', { step: 'plan', nodes: 'n1', role: 'worker' }],
       ['/console/logout', {}],
     ];
     for (const [path, fields] of forms) {
@@ -300,6 +413,29 @@ describe('console security without a browser', () => {
     expect(await bad.text()).toContain('duration: not a whole number');
   });
 
+  it('answers bad input to the cluster forms with a 400 naming the field', async () => {
+    const { cookie, csrf } = await login();
+    const cases: [string, Record<string, string>, number, string][] = [
+      ['/console/clusters/c1/remediation/pause', { reason: '' }, 400, 'reason: required'],
+      ['/console/clusters/c1/remediation/pause', { reason: 'x'.repeat(1001) }, 400, 'reason: at most 1000 characters'],
+      ['/console/clusters/nope/remediation/pause', { reason: 'x' }, 404, 'no cluster &quot;nope&quot;'],
+      ['/console/new-cluster', { name: 'bad name!' }, 400, 'name:'],
+      ['/console/new-cluster', { name: 'x2', controlPlane: '9' }, 400, 'controlPlane: must be between 1 and 7'],
+      ['/console/clusters/c1/attach', { step: 'plan', nodes: 'n1', role: 'boss' }, 400, 'role: control-plane or worker'],
+      ['/console/clusters/c1/attach', { step: 'plan', role: 'worker' }, 400, 'nodes: pick at least one'],
+      ['/console/clusters/c1/attach', { step: 'maybe', nodes: 'n1', role: 'worker' }, 400, 'step: plan or do'],
+      ['/console/clusters/c1/delete', { confirm: 'c2' }, 400, 'confirm: type the cluster'],
+      ['/console/rollouts/upg-none/pause', {}, 404, 'id: no rollout'],
+      ['/console/clusters/c1/upgrade', { release: '2026.12' }, 400, 'cluster: &quot;c1&quot; has no kubeconfig'],
+    ];
+    for (const [path, fields, status, message] of cases) {
+      const res = await post(path, cookie, { _csrf: csrf, ...fields });
+      expect(res.status, `${path} ${JSON.stringify(fields)}`).toBe(status);
+      expect(await res.text(), path).toContain(message);
+    }
+    expect(t.whistle.service(coreServices.clusters).has('x2')).toBe(false);
+  });
+
   it('refuses a wrong password and a removed operator', async () => {
     const page = await fetch(`${t.url}/console/login`);
     const csrfCookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
@@ -323,5 +459,38 @@ describe('console security without a browser', () => {
     expect((await fetch(`${t.url}/console/`, { headers: { cookie } })).status).toBe(200);
     clockOffset = t.config.console.sessionTtlMs + 1000;
     expect((await fetch(`${t.url}/console/`, { redirect: 'manual', headers: { cookie } })).status).toBe(303);
+  });
+});
+
+describe('sign-in throttling', () => {
+  async function attempt(p: Page, name: string, password: string): Promise<number> {
+    await p.goto(`${t.url}/console/login`);
+    await p.fill('input[name="name"]', name);
+    await p.fill('input[name="password"]', password);
+    const [res] = await Promise.all([p.waitForResponse((r) => r.url().endsWith('/console/login') && r.request().method() === 'POST'), p.click('[data-testid="sign-in"]')]);
+    return res.status();
+  }
+
+  it('refuses a name after 3 failed sign-ins, then an address after 6, with 429 and a message; both end with the window', async () => {
+    // Past the earlier tests' failures (their window is over) and sessions.
+    clockOffset += 11 * 60_000;
+    expect((await t.operator('POST', '/v1/operators', { name: 'zoe', password: 'zoe keeps a long password' })).status).toBe(201);
+    const other = await browser.newContext();
+    const p = await other.newPage();
+    for (let i = 0; i < 3; i++) expect(await attempt(p, 'zoe', `wrong guess number ${i}`)).toBe(401);
+    // The right password now is refused too, without being checked.
+    expect(await attempt(p, 'zoe', 'zoe keeps a long password')).toBe(429);
+    expect(await p.locator('.error').textContent()).toMatch(/^Too many failed sign-ins for this name: try again in 10 minutes\.$/);
+    await screenshot(p, 'login-throttled');
+    // Other names from the same address still get in, until the address has 6 failures.
+    for (let i = 0; i < 3; i++) expect(await attempt(p, `sprayed-${i}`, 'some guessed password')).toBe(401);
+    expect(await attempt(p, 'alice', PASSWORD)).toBe(429);
+    expect(await p.locator('.error').textContent()).toContain('Too many failed sign-ins from this address');
+    const refused = await audited('console.signin_refused');
+    expect(refused.filter((r) => r.detail.throttledNow).map((r) => r.actor)).toEqual(['zoe', 'sprayed-2']);
+    clockOffset += 10 * 60_000 + 1000;
+    await signIn(p, t.url, { name: 'zoe', password: 'zoe keeps a long password' });
+    expect(await p.locator('[data-testid="operator"]').textContent()).toBe('zoe');
+    await other.close();
   });
 });
