@@ -26,6 +26,7 @@ import type { IncidentView } from '../../core/pipeline.ts';
 import { coreServices } from '../../core/services.ts';
 import { incidentServices } from '../../remediators/incidents/services.ts';
 import { remediationServices } from '../../remediators/services.ts';
+import { onlyDetectors } from '../helpers/detectors.ts';
 import { JiraStandin } from '../standins/jira.ts';
 
 export const OPERATOR_TOKEN = 'etcd-test-operator-token-0123456789';
@@ -102,17 +103,7 @@ export class EtcdHarness {
       // Healing wants detection within about a second: a short tick, and a member whose reports
       // stopped 5 s ago is no longer current. The other detectors have nothing to read here and
       // would only compete for the two cores with 100 ms etcd heartbeats.
-      detectors: {
-        tickMs: 500,
-        etcdQuorum: { freshMs: 5_000 },
-        agentSilent: { enabled: false },
-        kubeletDown: { enabled: false },
-        nodeNotReady: { enabled: false },
-        lowDisk: { enabled: false },
-        podRestartStorm: { enabled: false },
-        dnsAddonFailure: { enabled: false },
-        certExpiry: { enabled: false },
-      },
+      detectors: onlyDetectors({ etcdQuorum: { freshMs: 5_000 } }, { tickMs: 500 }),
       incidents: { resolveWindowMs: 3_000, minOpenMs: 0, reopenWindowMs: 10_000, refreshMs: 1_000 },
       notifications: {
         groupWaitMs: 0,

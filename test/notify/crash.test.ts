@@ -19,6 +19,7 @@ import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WhistleProcess } from '../harness/whistle-process.ts';
+import { onlyDetectors } from '../helpers/detectors.ts';
 import { SlackStandin, type SlackCall } from '../standins/slack.ts';
 
 const JOIN = 'crash-notify-join-token-0123456789';
@@ -199,16 +200,7 @@ describe('SIGKILL while notifications are being delivered', () => {
         agent: { enabled: false },
         writer: { flushIntervalMs: 100 },
         // low-disk only, on a short tick; the others have nothing to read here.
-        detectors: {
-          tickMs: 200,
-          agentSilent: { enabled: false },
-          kubeletDown: { enabled: false },
-          nodeNotReady: { enabled: false },
-          podRestartStorm: { enabled: false },
-          dnsAddonFailure: { enabled: false },
-          etcdQuorum: { enabled: false },
-          certExpiry: { enabled: false },
-        },
+        detectors: onlyDetectors({ lowDisk: {} }, { tickMs: 200 }),
         // Notifications only: the disk-cleanup remediator would add its own thread replies
         // (what it tried, its escalation) to these incidents, which this test does not count.
         remediation: { diskCleanup: { enabled: false } },

@@ -12,6 +12,7 @@ import type { Rollout } from '../../bootstrap/upgrade/rollout-store.ts';
 import { startKubeCluster, type KubeCluster } from '../harness/kube/cluster.ts';
 import { createDeployment, createPdb, waitPdbObserved, waitReadyPods, watchReady } from '../harness/kube/workloads.ts';
 import { WhistleProcess } from '../harness/whistle-process.ts';
+import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually, JOIN_TOKEN } from '../helpers/whistle.ts';
 import { installScript, startAgent, versionFile } from './helpers.ts';
 
@@ -51,7 +52,7 @@ beforeAll(async () => {
       clusters: [{ name: 'c1', joinToken: JOIN_TOKEN, kubeconfig: cluster.kubeconfigPath }],
       agent: { enabled: false },
       writer: { flushIntervalMs: 100 },
-      detectors: { tickMs: 1_000, lowDisk: { enabled: false }, podRestartStorm: { enabled: false }, dnsAddonFailure: { enabled: false }, etcdQuorum: { enabled: false }, certExpiry: { enabled: false } },
+      detectors: onlyDetectors({ agentSilent: {}, kubeletDown: {}, nodeNotReady: {} }, { tickMs: 1_000 }),
       upgrades: {
         releases: [{ name: 'r2', components: { kubelet: '1.34.4' } }],
         soakMs: 500,
