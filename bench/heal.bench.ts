@@ -9,6 +9,15 @@
 //   cordon-drain:    a node carrying 10 Deployment pods loses its heartbeat (the fault is the API
 //                    showing it NotReady); healed = the 10 pods Ready on other nodes after the drain.
 //                    The node is then brought back and its uncordon timed too (`uncordon_p50_s`).
+//   addon-restart:   CoreDNS's pods crash-loop (kwok's pod-crash-loop stage), a real DNS server in
+//                    front of it stops answering, the agent's DNS probe fails; healed = the first
+//                    dns-addon-failure incident resolved after the rollout restart (new pods
+//                    available for `stableForMs` 2 s and the agents' DNS probes up).
+//   rollout-rollback: a rollout of a 3-replica Deployment whose pods all crash-loop (a restart storm
+//                    of one workload across nodes); the rollback plan is approved through the API
+//                    the moment it awaits a person (`approval_p50_s`: fault to plan); healed = the
+//                    incident resolved after the previous ReplicaSet's template is back (no restart
+//                    for `quietForMs` 5 s).
 // Times are from the fault; detect = the incident opened. Prints per-round lines; the last line is
 // one JSON object: {kinds: {<kind>: {detect_p50_s, heal_p50_s, heal_max_s, escalated, rounds}}, ...}.
 // Needs root (mount) and the kube binaries (test/setup.sh). Aims: detect within one tick plus 1 s,
@@ -22,6 +31,7 @@ import { createNodeAgent } from '../agent/node-agent.ts';
 import { parseConfig } from '../app/config.ts';
 import { incidentServices } from '../remediators/incidents/services.ts';
 import { FAKE_NODE_LABEL, fakePodToleration, startKubeCluster } from '../test/harness/kube/cluster.ts';
+import { startDnsFront } from '../test/harness/kube/dns-front.ts';
 import { podsOf, waitReadyPods } from '../test/harness/kube/workloads.ts';
 import { freePort } from '../test/harness/ports.ts';
 import { eventually, JOIN_TOKEN, startTestWhistle } from '../test/helpers/whistle.ts';
@@ -33,6 +43,14 @@ const SOLO = 'bench-solo';
 const PODS = 10;
 const MiB = 1024 ** 2;
 const MERGE_PATCH = 'application/merge-patch+json';
+const STRATEGIC = 'application/strategic-merge-patch+json';
+const KUBE_SYSTEM = 'kube-system';
+const COREDNS = { app: 'coredns' };
+const CRASH = 'whistle.test/crash-loop';
+const SHOP = 'shop';
+const SHOP_WEB = { app: 'shop-web' };
+const SHOP_DEP = `/apis/apps/v1/namespaces/${SHOP}/deployments/shop-web`;
+const notOnSolo = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'NotIn', values: [SOLO] }] }] } } };
 
 const SERVICE = `
 import { createServer } from 'node:http';
@@ -87,6 +105,49 @@ async function main(): Promise<void> {
   const cluster = await startKubeCluster({ nodes: 3, nodeMonitorGracePeriod: '15s', nodeLeaseDurationSeconds: 12 });
   await cluster.createSoloNode(SOLO);
   await cluster.createNamespace('apps');
+  await cluster.createNamespace(KUBE_SYSTEM);
+  // CoreDNS on the kwok nodes other than the solo one, whose drain would take it down too.
+  await cluster.api.json('POST', `/apis/apps/v1/namespaces/${KUBE_SYSTEM}/deployments`, {
+    metadata: { name: 'coredns', labels: COREDNS },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: COREDNS },
+      template: {
+        metadata: { labels: COREDNS },
+        spec: {
+          nodeSelector: FAKE_NODE_LABEL,
+          tolerations: fakePodToleration(),
+          automountServiceAccountToken: false,
+          affinity: notOnSolo,
+          containers: [{ name: 'coredns', image: 'registry.example/coredns:1' }],
+        },
+      },
+    },
+  });
+  await waitReadyPods(cluster.api, KUBE_SYSTEM, COREDNS, 2, { timeoutMs: 120_000 });
+  const dns = await startDnsFront(cluster.api, KUBE_SYSTEM, 'coredns');
+  // One pod per kwok node; every pod of a new template at once (Recreate), so a bad one crashes everywhere.
+  await cluster.createNamespace(SHOP);
+  await cluster.api.json('POST', `/apis/apps/v1/namespaces/${SHOP}/deployments`, {
+    metadata: { name: 'shop-web', labels: SHOP_WEB },
+    spec: {
+      replicas: 3,
+      selector: { matchLabels: SHOP_WEB },
+      strategy: { type: 'Recreate' },
+      template: {
+        metadata: { labels: SHOP_WEB },
+        spec: {
+          nodeSelector: FAKE_NODE_LABEL,
+          tolerations: fakePodToleration(),
+          automountServiceAccountToken: false,
+          affinity: notOnSolo,
+          containers: [{ name: 'main', image: 'registry.example/web:1' }],
+          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: SHOP_WEB } }],
+        },
+      },
+    },
+  });
+  await waitReadyPods(cluster.api, SHOP, SHOP_WEB, 3, { timeoutMs: 120_000 });
   const t = await startTestWhistle({
     clusters: [{ name: 'c1', joinToken: JOIN_TOKEN, kubeconfig: cluster.kubeconfigPath }],
     detectors: {
@@ -95,8 +156,8 @@ async function main(): Promise<void> {
       kubeletDown: { forMs: 0, freshMs: 5_000, lookbackMs: 60_000 },
       nodeNotReady: { forMs: 0 },
       agentSilent: { enabled: false },
-      podRestartStorm: { enabled: false },
-      dnsAddonFailure: { enabled: false },
+      podRestartStorm: { windowMs: 60_000, stormMinPods: 3 },
+      dnsAddonFailure: { addons: [{ kind: 'Deployment', namespace: KUBE_SYSTEM, name: 'coredns' }], minFailingNodes: 1, freshMs: 5_000 },
       etcdQuorum: { enabled: false },
       certExpiry: { enabled: false },
     },
@@ -108,6 +169,8 @@ async function main(): Promise<void> {
       diskCleanup: { targetUsedPercent: 70, verifyIntervalMs: 200 },
       serviceRestart: { verifyIntervalMs: 200 },
       cordonDrain: { pollMs: 250, reconcileMs: 1_000, drainTimeoutMs: 60_000 },
+      rolloutRollback: { quietForMs: 5_000, verifyIntervalMs: 300 },
+      addonRestart: { addons: [{ kind: 'Deployment', namespace: KUBE_SYSTEM, name: 'coredns', dns: true }], stableForMs: 2_000, verifyIntervalMs: 300 },
     },
   });
   const manager = t.whistle.service(incidentServices.manager);
@@ -123,7 +186,7 @@ async function main(): Promise<void> {
         intervalMs: 500,
         stateDir: join(dir, 'agent'),
         excludeMountPoints: `^(?!${mnt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$)`,
-        probes: { http: [{ name: 'kubelet', url: healthz, timeoutMs: 500 }] },
+        probes: { http: [{ name: 'kubelet', url: healthz, timeoutMs: 500 }], dns: [{ name: 'cluster-dns', query: 'kubernetes.default.svc.cluster.local', resolver: dns.resolver, timeoutMs: 500 }] },
         tasks: {
           enabled: true,
           etcdMember: false,
@@ -219,10 +282,44 @@ async function main(): Promise<void> {
       (f.extra.uncordon ??= []).push((Date.now() - backAt) / 1000);
       console.log(`round ${round} cordon-drain: detected in ${((inc.openedAt - t0) / 1000).toFixed(2)} s after NotReady (${((t0 - stoppedAt) / 1000).toFixed(1)} s from the heartbeat stop), ${moved < 0 ? 'escalated' : `${PODS} pods Ready elsewhere in ${((moved - t0) / 1000).toFixed(2)} s`}, uncordoned ${((Date.now() - backAt) / 1000).toFixed(2)} s after the node was back`);
       await cluster.api.send('DELETE', `/apis/apps/v1/namespaces/apps/deployments/${name}`, { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' });
+
+      // addon-restart: every CoreDNS pod crash-loops (the label is on the pods, so the restarted ones do not).
+      await quiet();
+      await waitReadyPods(cluster.api, KUBE_SYSTEM, COREDNS, 2, { timeoutMs: 120_000 });
+      await eventually(async () => dns.answering(), 'the DNS front answering', 60_000, 100);
+      t0 = Date.now();
+      for (const p of await podsOf(cluster.api, KUBE_SYSTEM, COREDNS)) {
+        await cluster.api.send('PATCH', `/api/v1/namespaces/${KUBE_SYSTEM}/pods/${p.name}`, { metadata: { labels: { [CRASH]: 'true' } } }, { contentType: MERGE_PATCH });
+      }
+      // The add-on unavailable and the DNS probes failing may be one incident or two; the first one counts.
+      inc = await eventually(async () => manager.current().find((i) => i.detector === 'dns-addon-failure' && i.openedAt >= t0), 'a dns-addon-failure incident', 120_000, 50);
+      end = await outcome(inc.id);
+      record('addon-restart', round, t0, inc.openedAt, end);
+
+      // rollout-rollback: a new template whose pods all crash-loop, on every node.
+      await quiet();
+      await waitReadyPods(cluster.api, SHOP, SHOP_WEB, 3, { timeoutMs: 120_000 });
+      t0 = Date.now();
+      await cluster.api.json('PATCH', SHOP_DEP, { spec: { template: { metadata: { labels: { [CRASH]: 'true' } }, spec: { containers: [{ name: 'main', image: `registry.example/web:${round + 1}` }] } } } }, STRATEGIC);
+      inc = await eventually(async () => manager.current().find((i) => i.detector === 'pod-restart-storm' && i.openedAt >= t0 && (i.evidence as { scope?: string }).scope === 'workload'), 'a restart storm of shop-web', 120_000, 50);
+      const storm = inc;
+      const plan = await eventually(
+        async () => ((await (await t.operator('GET', `/v1/plans?incident=${storm.id}`)).json()) as { plans: { id: string; kind: string; state: string }[] }).plans.find((p) => p.kind === 'kube.rollout-rollback' && p.state === 'awaiting_approval'),
+        'a rollback plan awaiting approval',
+        120_000,
+        50,
+      );
+      const askedAt = Date.now();
+      const approved = await t.operator('POST', `/v1/plans/${plan.id}/approve`, { comment: 'bench: bad rollout' });
+      if (approved.status !== 200) throw new Error(`approving ${plan.id}: ${approved.status} ${await approved.text()}`);
+      end = await outcome(inc.id);
+      record('rollout-rollback', round, t0, inc.openedAt, end);
+      (fig('rollout-rollback').extra.approval ??= []).push((askedAt - t0) / 1000);
     }
   } finally {
     await agent.stop();
     await t.stop();
+    await dns.stop();
     await cluster.stop();
     try {
       process.kill(Number(await readFile(pidFile, 'utf8')));
