@@ -12,12 +12,14 @@
 //   addon-restart:   CoreDNS's pods crash-loop (kwok's pod-crash-loop stage), a real DNS server in
 //                    front of it stops answering, the agent's DNS probe fails; healed = the first
 //                    dns-addon-failure incident resolved after the rollout restart (new pods
-//                    available for `stableForMs` 2 s and the agents' DNS probes up).
+//                    available for `stableForMs` 2 s and the agents' DNS probes up; `verified_p50_s`:
+//                    the remediator's own verification, which may come after the detector resolved it).
 //   rollout-rollback: a rollout of a 3-replica Deployment whose pods all crash-loop (a restart storm
 //                    of one workload across nodes); the rollback plan is approved through the API
 //                    the moment it awaits a person (`approval_p50_s`: fault to plan); healed = the
-//                    incident resolved after the previous ReplicaSet's template is back (no restart
-//                    for `quietForMs` 5 s).
+//                    incident resolved after the previous ReplicaSet's template is back; `verified_p50_s`:
+//                    the remediator's own verification (every replica available, no restart for
+//                    `quietForMs` 5 s), usually after the detector has resolved it.
 // Times are from the fault; detect = the incident opened. Prints per-round lines; the last line is
 // one JSON object: {kinds: {<kind>: {detect_p50_s, heal_p50_s, heal_max_s, escalated, rounds}}, ...}.
 // Needs root (mount) and the kube binaries (test/setup.sh). Aims: detect within one tick plus 1 s,
@@ -30,6 +32,7 @@ import { pino } from 'pino';
 import { createNodeAgent } from '../agent/node-agent.ts';
 import { parseConfig } from '../app/config.ts';
 import { incidentServices } from '../remediators/incidents/services.ts';
+import { remediationServices } from '../remediators/services.ts';
 import { FAKE_NODE_LABEL, fakePodToleration, startKubeCluster } from '../test/harness/kube/cluster.ts';
 import { startDnsFront } from '../test/harness/kube/dns-front.ts';
 import { podsOf, waitReadyPods } from '../test/harness/kube/workloads.ts';
@@ -206,6 +209,14 @@ async function main(): Promise<void> {
     eventually(async () => manager.current().find((i) => i.detector === detector && i.subject === subject && i.openedAt >= after), `a ${detector} incident for ${subject}`, 120_000, 50);
   const quiet = () => eventually(async () => !manager.current().some((i) => i.state !== 'resolved'), 'no active incident', 120_000, 200);
   /** Waits for resolved or escalated; answers which and when. */
+  /**
+   * When the remediator's own verification passed (its action's `succeeded` row), from t0: the
+   * incident may resolve earlier, by the detector no longer seeing the fault (resolveWindowMs 2 s).
+   */
+  const verified = async (kind: string, id: string, t0: number) => {
+    const done = await eventually(async () => (await t.whistle.service(remediationServices.recorder).list({ incidentId: id })).find((a) => a.kind === kind && a.state === 'succeeded'), `the ${kind} of ${id} verified`, 120_000, 100);
+    return (done.ts - t0) / 1000;
+  };
   const outcome = (id: string) =>
     eventually(async () => seen.get(id)?.find((s) => s.state === 'resolved' || s.state === 'escalated'), `incident ${id} resolved or escalated`, 240_000, 50);
 
@@ -295,6 +306,10 @@ async function main(): Promise<void> {
       inc = await eventually(async () => manager.current().find((i) => i.detector === 'dns-addon-failure' && i.openedAt >= t0), 'a dns-addon-failure incident', 120_000, 50);
       end = await outcome(inc.id);
       record('addon-restart', round, t0, inc.openedAt, end);
+      // The first incident's action, or the other one's when that acted (one restart for both).
+      const addonIncidents = manager.current().filter((i) => i.detector === 'dns-addon-failure' && i.openedAt >= t0);
+      const addonVerified = await Promise.any(addonIncidents.map((i) => verified('kube.addon-restart', i.id, t0)));
+      (fig('addon-restart').extra.verified ??= []).push(addonVerified);
 
       // rollout-rollback: a new template whose pods all crash-loop, on every node.
       await quiet();
@@ -315,6 +330,7 @@ async function main(): Promise<void> {
       end = await outcome(inc.id);
       record('rollout-rollback', round, t0, inc.openedAt, end);
       (fig('rollout-rollback').extra.approval ??= []).push((askedAt - t0) / 1000);
+      (fig('rollout-rollback').extra.verified ??= []).push(await verified('kube.rollout-rollback', inc.id, t0));
     }
   } finally {
     await agent.stop();
