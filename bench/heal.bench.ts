@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { createNodeAgent } from '../agent/node-agent.ts';
 import { parseConfig } from '../app/config.ts';
+import { onlyDetectors } from '../test/helpers/detectors.ts';
 import { incidentServices } from '../remediators/incidents/services.ts';
 import { remediationServices } from '../remediators/services.ts';
 import { FAKE_NODE_LABEL, fakePodToleration, startKubeCluster } from '../test/harness/kube/cluster.ts';
@@ -153,17 +154,7 @@ async function main(): Promise<void> {
   await waitReadyPods(cluster.api, SHOP, SHOP_WEB, 3, { timeoutMs: 120_000 });
   const t = await startTestWhistle({
     clusters: [{ name: 'c1', joinToken: JOIN_TOKEN, kubeconfig: cluster.kubeconfigPath }],
-    detectors: {
-      tickMs: TICK_MS,
-      lowDisk: { minSizeBytes: 0, ignoreFsTypes: [], freshMs: 5_000 },
-      kubeletDown: { forMs: 0, freshMs: 5_000, lookbackMs: 60_000 },
-      nodeNotReady: { forMs: 0 },
-      agentSilent: { enabled: false },
-      podRestartStorm: { windowMs: 60_000, stormMinPods: 3 },
-      dnsAddonFailure: { addons: [{ kind: 'Deployment', namespace: KUBE_SYSTEM, name: 'coredns' }], minFailingNodes: 1, freshMs: 5_000 },
-      etcdQuorum: { enabled: false },
-      certExpiry: { enabled: false },
-    },
+    detectors: onlyDetectors({ lowDisk: { minSizeBytes: 0, ignoreFsTypes: [], freshMs: 5_000 }, kubeletDown: { forMs: 0, freshMs: 5_000, lookbackMs: 60_000 }, nodeNotReady: { forMs: 0 }, podRestartStorm: { windowMs: 60_000, stormMinPods: 3 }, dnsAddonFailure: { addons: [{ kind: 'Deployment', namespace: KUBE_SYSTEM, name: 'coredns' }], minFailingNodes: 1, freshMs: 5_000 } }, { tickMs: TICK_MS }),
     incidents: { reopenWindowMs: 0, resolveWindowMs: 2_000, minOpenMs: 0, refreshMs: 1_000 },
     // One agent: one node of one may be remediated at a time. The default chains.
     remediation: {

@@ -19,6 +19,7 @@ import { remediationServices } from '../../remediators/services.ts';
 import { fakeNode, KWOK_ANNOTATION, startKubeCluster, type KubeCluster } from '../harness/kube/cluster.ts';
 import { startDnsFront, type DnsFront } from '../harness/kube/dns-front.ts';
 import { createDaemonSet, createDeployment, deletePods, podsOf, waitReadyPods } from '../harness/kube/workloads.ts';
+import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually, JOIN_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 
 const NS = 'kube-system';
@@ -36,24 +37,19 @@ let coredns: Record<string, string>;
 let kubeProxy: Record<string, string>;
 const states = new Map<string, string[]>();
 
-const detectors = {
-  tickMs: 500,
-  dnsAddonFailure: {
-    addons: [
-      { kind: 'Deployment', namespace: NS, name: 'coredns' },
-      { kind: 'DaemonSet', namespace: NS, name: 'kube-proxy' },
-    ],
-    minFailingNodes: 1,
-    freshMs: 5_000,
+const detectors = onlyDetectors(
+  {
+    dnsAddonFailure: {
+      addons: [
+        { kind: 'Deployment', namespace: NS, name: 'coredns' },
+        { kind: 'DaemonSet', namespace: NS, name: 'kube-proxy' },
+      ],
+      minFailingNodes: 1,
+      freshMs: 5_000,
+    },
   },
-  agentSilent: { enabled: false },
-  lowDisk: { enabled: false },
-  kubeletDown: { enabled: false },
-  nodeNotReady: { enabled: false },
-  podRestartStorm: { enabled: false },
-  etcdQuorum: { enabled: false },
-  certExpiry: { enabled: false },
-};
+  { tickMs: 500 },
+);
 
 const addonRestart = {
   addons: [

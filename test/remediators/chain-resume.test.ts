@@ -20,6 +20,7 @@ import { FAKE_NODE_LABEL, fakePodToleration, startKubeCluster, type KubeCluster 
 import { podsOf, waitReadyPods } from '../harness/kube/workloads.ts';
 import { freePort } from '../harness/ports.ts';
 import { WhistleProcess } from '../harness/whistle-process.ts';
+import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually } from '../helpers/whistle.ts';
 
 const NODE = 'kwok-node-0';
@@ -98,18 +99,8 @@ beforeAll(async () => {
       clusters: [{ name: 'c1', joinToken: JOIN, kubeconfig: cluster.kubeconfigPath }],
       agent: { enabled: false },
       writer: { flushIntervalMs: 100 },
-      detectors: {
-        tickMs: 500,
-        // Fresh for a minute: the agent's samples stay current across Whistle's restart (it resends them once it is back).
-        kubeletDown: { forMs: 1_000, freshMs: 60_000, lookbackMs: 120_000 },
-        agentSilent: { enabled: false },
-        lowDisk: { enabled: false },
-        nodeNotReady: { enabled: false },
-        podRestartStorm: { enabled: false },
-        dnsAddonFailure: { enabled: false },
-        etcdQuorum: { enabled: false },
-        certExpiry: { enabled: false },
-      },
+      // Fresh for a minute: the agent's samples stay current across Whistle's restart (it resends them once it is back).
+      detectors: onlyDetectors({ kubeletDown: { forMs: 1_000, freshMs: 60_000, lookbackMs: 120_000 } }, { tickMs: 500 }),
       incidents: { reopenWindowMs: 0, resolveWindowMs: 2_000, minOpenMs: 0, refreshMs: 1_000 },
       // No chains configured: the default kubelet-down chain (service-restart, cordon-drain, a person).
       // One node at a time: the agent's cluster has one node, the Kubernetes cluster three.

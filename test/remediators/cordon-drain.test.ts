@@ -11,6 +11,7 @@ import { incidentServices } from '../../remediators/incidents/services.ts';
 import { remediationServices } from '../../remediators/services.ts';
 import { FAKE_NODE_LABEL, fakePodToleration, startKubeCluster, type KubeCluster } from '../harness/kube/cluster.ts';
 import { createDaemonSet, createPdb, podsOf, waitPdbObserved, waitReadyPods } from '../harness/kube/workloads.ts';
+import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually, JOIN_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 
 const SOLO = ['solo-a', 'solo-b'];
@@ -81,17 +82,7 @@ beforeAll(async () => {
   tlog('cluster, workloads and budgets ready');
   t = await startTestWhistle({
     clusters: [{ name: 'c1', joinToken: JOIN_TOKEN, kubeconfig: cluster.kubeconfigPath }],
-    detectors: {
-      tickMs: 500,
-      nodeNotReady: { forMs: 0 },
-      agentSilent: { enabled: false },
-      lowDisk: { enabled: false },
-      kubeletDown: { enabled: false },
-      podRestartStorm: { enabled: false },
-      dnsAddonFailure: { enabled: false },
-      etcdQuorum: { enabled: false },
-      certExpiry: { enabled: false },
-    },
+    detectors: onlyDetectors({ nodeNotReady: { forMs: 0 } }, { tickMs: 500 }),
     incidents: { reopenWindowMs: 0, resolveWindowMs: 2_000, minOpenMs: 0, refreshMs: 1_000 },
     // The default chain for node-not-ready (cordon-drain, then a person); the default 40 % of 5 nodes is 2.
     remediation: { rateLimit: { maxActions: 20 }, cordonDrain: { drainTimeoutMs: 10_000, recoverTimeoutMs: 120_000, pollMs: 250, reconcileMs: 1_000 } },

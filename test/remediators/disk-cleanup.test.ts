@@ -16,6 +16,7 @@ import type { IncidentRecord } from '../../remediators/incidents/model.ts';
 import { ingestServices } from '../../ingest/services.ts';
 import { incidentServices } from '../../remediators/incidents/services.ts';
 import { remediationServices } from '../../remediators/services.ts';
+import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually, JOIN_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 import { JiraStandin } from '../standins/jira.ts';
 
@@ -64,17 +65,7 @@ beforeAll(async () => {
   await mkdir(logs);
   await jira.start();
   t = await startTestWhistle({
-    detectors: {
-      tickMs: 500,
-      lowDisk: { minSizeBytes: 0, ignoreFsTypes: [], freshMs: 5_000 },
-      agentSilent: { enabled: false },
-      kubeletDown: { enabled: false },
-      nodeNotReady: { enabled: false },
-      podRestartStorm: { enabled: false },
-      dnsAddonFailure: { enabled: false },
-      etcdQuorum: { enabled: false },
-      certExpiry: { enabled: false },
-    },
+    detectors: onlyDetectors({ lowDisk: { minSizeBytes: 0, ignoreFsTypes: [], freshMs: 5_000 } }, { tickMs: 500 }),
     // A new fill is a new incident, not the resolved one reopened.
     incidents: { reopenWindowMs: 0, refreshMs: 1_000 },
     notifications: {

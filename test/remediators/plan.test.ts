@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Action } from '../../core/types.ts';
 import type { ChainPlan } from '../../remediators/plan.ts';
 import { incidentServices } from '../../remediators/incidents/services.ts';
+import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually, OPERATOR_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 
 const run = promisify(execFile);
@@ -17,17 +18,7 @@ let nodeToken: string;
 
 beforeAll(async () => {
   t = await startTestWhistle({
-    detectors: {
-      tickMs: 200,
-      kubeletDown: { forMs: 0, freshMs: 60_000, lookbackMs: 60_000 },
-      agentSilent: { enabled: false },
-      lowDisk: { enabled: false },
-      nodeNotReady: { enabled: false },
-      podRestartStorm: { enabled: false },
-      dnsAddonFailure: { enabled: false },
-      etcdQuorum: { enabled: false },
-      certExpiry: { enabled: false },
-    },
+    detectors: onlyDetectors({ kubeletDown: { forMs: 0, freshMs: 60_000, lookbackMs: 60_000 } }, { tickMs: 200 }),
     remediation: { dryRun: true, maxUnhealthy: 1 },
   });
   nodeToken = await t.addNode('n1');

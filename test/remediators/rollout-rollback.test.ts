@@ -14,6 +14,7 @@ import { incidentServices } from '../../remediators/incidents/services.ts';
 import { remediationServices } from '../../remediators/services.ts';
 import { FAKE_NODE_LABEL, fakeNode, fakePodToleration, KWOK_ANNOTATION, startKubeCluster, type KubeCluster } from '../harness/kube/cluster.ts';
 import { deletePods, podsOf, waitReadyPods } from '../harness/kube/workloads.ts';
+import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually, JOIN_TOKEN, OPERATOR_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 
 const run = promisify(execFile);
@@ -101,17 +102,7 @@ beforeAll(async () => {
 async function startWhistle(remediation: Record<string, unknown>): Promise<TestWhistle> {
   const w = await startTestWhistle({
     clusters: [{ name: 'c1', joinToken: JOIN_TOKEN, kubeconfig: cluster.kubeconfigPath }],
-    detectors: {
-      tickMs: 500,
-      podRestartStorm: { windowMs: 60_000, stormMinPods: 3 },
-      agentSilent: { enabled: false },
-      lowDisk: { enabled: false },
-      kubeletDown: { enabled: false },
-      nodeNotReady: { enabled: false },
-      dnsAddonFailure: { enabled: false },
-      etcdQuorum: { enabled: false },
-      certExpiry: { enabled: false },
-    },
+    detectors: onlyDetectors({ podRestartStorm: { windowMs: 60_000, stormMinPods: 3 } }, { tickMs: 500 }),
     // The detector resolves an incident 30 s after the storm ends: the remediator's verification (quietForMs 5 s) comes first.
     incidents: { reopenWindowMs: 0, refreshMs: 1_000, resolveWindowMs: 30_000, minOpenMs: 0 },
     remediation: { rolloutRollback: { quietForMs: 5_000, verifyTimeoutMs: 45_000, verifyIntervalMs: 300 }, ...remediation },

@@ -15,6 +15,7 @@ import { ingestServices } from '../../ingest/services.ts';
 import { incidentServices } from '../../remediators/incidents/services.ts';
 import { remediationServices } from '../../remediators/services.ts';
 import { freePort } from '../harness/ports.ts';
+import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually, JOIN_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 
 const NODE = 'kubelet-node';
@@ -69,17 +70,7 @@ beforeAll(async () => {
   spawn(process.execPath, [service, String(port), pidFile], { detached: true, stdio: 'ignore' }).unref();
   await eventually(answers, 'the service standing for the kubelet answers', 10_000);
   t = await startTestWhistle({
-    detectors: {
-      tickMs: 500,
-      kubeletDown: { forMs: 1_000, freshMs: 5_000, lookbackMs: 60_000 },
-      agentSilent: { enabled: false },
-      lowDisk: { enabled: false },
-      nodeNotReady: { enabled: false },
-      podRestartStorm: { enabled: false },
-      dnsAddonFailure: { enabled: false },
-      etcdQuorum: { enabled: false },
-      certExpiry: { enabled: false },
-    },
+    detectors: onlyDetectors({ kubeletDown: { forMs: 1_000, freshMs: 5_000, lookbackMs: 60_000 } }, { tickMs: 500 }),
     // A new outage is a new incident, not the resolved one reopened.
     incidents: { reopenWindowMs: 0, refreshMs: 1_000 },
     // One node: the default 40 % of one node is none.
