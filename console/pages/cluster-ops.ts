@@ -16,6 +16,10 @@ export interface ClusterOps {
   pool: FleetNodeView[];
   /** Created through the fleet or configured (only those can be deleted or take nodes). */
   inCatalog: boolean;
+  /** Declared in clusters[] of the config file: deleted there, not here. */
+  declared: boolean;
+  /** The release it runs, not offered first for an upgrade. */
+  current: string | null;
   /** Registered nodes that are not revoked: a cluster with any cannot be deleted. */
   liveNodes: number;
 }
@@ -49,9 +53,11 @@ ${can.resume ? html`<button type="submit" formaction="${base}/resume" class="pri
 
 export function rolloutsSection(ctx: PageContext, cluster: string, ops: ClusterOps): SafeHtml {
   const active = ops.rollouts.some((r) => ACTIVE_STATES.includes(r.state));
+  // The newest release the cluster does not run yet comes preselected (releases are listed oldest first).
+  const firstOffer = [...ops.releases].reverse().find((r) => r !== ops.current);
   const start = ops.releases.length
     ? html`<form method="get" action="/console/clusters/${enc(cluster)}/upgrade" class="bar">
-<label>Release <select name="release" data-testid="release">${ops.releases.map((r) => html`<option value="${r}">${r}</option>`)}</select></label>
+<label>Release <select name="release" data-testid="release">${ops.releases.map((r) => html`<option value="${r}"${r === firstOffer ? html` selected` : ''}>${r}${r === ops.current ? ' (running now)' : ''}</option>`)}</select></label>
 <button type="submit"${active ? html` disabled title="a rollout is in progress: resume or abort it first"` : ''} data-testid="show-plan">Show the upgrade plan</button></form>`
     : html`<p class="muted">No release is configured (upgrades.releases).</p>`;
   const rows = ops.rollouts.slice(0, 10).map((r) => rolloutRow(ctx, r));
@@ -69,8 +75,9 @@ export function membershipSection(ctx: PageContext, cluster: string, ops: Cluste
 <label>Role <select name="role" data-testid="attach-role"><option value="worker">worker</option><option value="control-plane">control-plane</option></select></label>
 <button type="submit" data-testid="attach-plan">Show the attach plan</button></form>`
     : html`<p class="muted">No authorized node is waiting in the pool.</p>`;
-  const del =
-    ops.liveNodes === 0
+  const del = ops.declared
+    ? html`<p class="muted" data-testid="declared">${cluster} is declared in clusters[] of the config file: it is deleted there, not here.</p>`
+    : ops.liveNodes === 0
       ? html`<form method="post" action="${base}/delete" class="bar">${csrfField(ctx)}<label>Type the name to delete <input name="confirm" required aria-label="Cluster name to confirm"></label>
 <button type="submit" class="danger" data-testid="delete-cluster">Delete ${cluster}</button></form>`
       : html`<p class="muted">Deleting ${cluster} needs it empty: detach its pool nodes or revoke its nodes first.</p>`;

@@ -43,6 +43,8 @@ export function pageRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
       releases: ctx.releases.list().map((r) => r.name),
       pool: await ctx.fleet.available(),
       inCatalog: ctx.catalog.has(name),
+      declared: ctx.catalog.isDeclared(name),
+      current: c.release.release,
       liveNodes: c.nodes.filter((n) => n.node.status !== 'revoked').length,
     };
     return send(reply, clusterPage(pageContext(req, reply, ctx), { name, ...c, suppressed, chartNode, chartHours: ctx.config.chartHours, ops, done: str(req.query.done) }));

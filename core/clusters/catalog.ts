@@ -292,6 +292,11 @@ export class ClusterCatalog {
     return this.list().map((c) => c.name);
   }
 
+  /** Declared in this process's clusters[]: deleted in the config file, not through the API. */
+  isDeclared(name: string): boolean {
+    return this.entries.get(name)?.declared === true;
+  }
+
   has(name: string): boolean {
     return this.entries.has(name);
   }

@@ -198,6 +198,9 @@ describe('the console in a browser', () => {
     await Promise.all([page.waitForURL(/\/console\/clusters\/c1\?done=/), page.click('[data-testid="remediation-resume"]')]);
     expect(await page.locator('.flash').textContent()).toContain('remediation resumed');
     expect(await page.locator('[data-testid="paused-by"]').count()).toBe(0);
+    // c1 comes from the config file: the page says where it is deleted instead of offering it.
+    expect(await page.locator('[data-testid="declared"]').textContent()).toContain('c1 is declared in clusters[] of the config file');
+    expect(await page.locator('[data-testid="delete-cluster"]').count()).toBe(0);
     expect(await audited('remediation.pause')).toEqual([expect.objectContaining({ actor: 'alice', cluster: 'c1', detail: { reason: 'vendor maintenance on the storage array', via: 'console' } })]);
     expect(await audited('remediation.resume')).toEqual([expect.objectContaining({ actor: 'alice', cluster: 'c1', detail: expect.objectContaining({ via: 'console' }) })]);
   });
