@@ -19,6 +19,7 @@ import { startKubeCluster } from '../test/harness/kube/cluster.ts';
 import { createDeployment, createPdb, podsOf, waitPdbObserved, waitReadyPods } from '../test/harness/kube/workloads.ts';
 import { eventually, JOIN_TOKEN, startTestWhistle } from '../test/helpers/whistle.ts';
 import { installScript, startAgent } from '../test/upgrade/helpers.ts';
+import { onlyDetectors } from '../test/helpers/detectors.ts';
 
 const NODES = Number(process.env.BENCH_UPGRADE_NODES ?? 20);
 const PODS = Number(process.env.BENCH_UPGRADE_PODS ?? 60);
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
     const t = await startTestWhistle(
       {
         clusters: [{ name: 'c1', joinToken: JOIN_TOKEN, kubeconfig: cluster.kubeconfigPath }],
-        detectors: { tickMs: 2_000, lowDisk: { enabled: false }, podRestartStorm: { enabled: false }, dnsAddonFailure: { enabled: false }, etcdQuorum: { enabled: false }, certExpiry: { enabled: false } },
+        detectors: onlyDetectors({ agentSilent: {}, kubeletDown: {}, nodeNotReady: {} }, { tickMs: 2_000 }),
         upgrades: {
           releases: [{ name: 'next', components: { kubelet: '1.34.4' } }],
           concurrency: CONCURRENCY,

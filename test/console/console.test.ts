@@ -10,6 +10,7 @@ import { createNodeAgent, type NodeAgent } from '../../agent/node-agent.ts';
 import { parseConfig } from '../../app/config.ts';
 import { coreServices } from '../../core/services.ts';
 import { freePort } from '../harness/ports.ts';
+import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually, JOIN_TOKEN, OPERATOR_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 import { launchChromium, markPage, screenshot, signIn, stillSamePage } from './browser.ts';
 
@@ -62,16 +63,7 @@ beforeAll(async () => {
       console: { signInThrottle: { maxFailuresPerName: 3, maxFailuresPerAddress: 6, windowMs: 10 * 60_000 } },
       fleet: { workerPorts: [workerPort] },
       server: { port: 0, operatorTokens: [{ name: 'test-operator', token: OPERATOR_TOKEN }, { name: HTML_NAME, token: HTML_TOKEN }] },
-      detectors: {
-        tickMs: 200,
-        agentSilent: { enabled: false },
-        kubeletDown: { enabled: false },
-        nodeNotReady: { enabled: false },
-        podRestartStorm: { enabled: false },
-        dnsAddonFailure: { enabled: false },
-        etcdQuorum: { enabled: false },
-        certExpiry: { enabled: false },
-      },
+      detectors: onlyDetectors({ lowDisk: {} }, { tickMs: 200 }),
       // This test follows the incident itself; disk cleanup would need an agent carrying out tasks.
       remediation: { diskCleanup: { enabled: false } },
     },

@@ -14,6 +14,7 @@ import type { Rollout } from '../../bootstrap/upgrade/rollout-store.ts';
 import { ingestServices } from '../../ingest/services.ts';
 import { launchChromium, screenshot, signIn } from '../console/browser.ts';
 import { startKubeCluster, type KubeCluster } from '../harness/kube/cluster.ts';
+import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually, JOIN_TOKEN, OPERATOR_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 import { installScript, startAgent, versionFile } from './helpers.ts';
 
@@ -40,7 +41,7 @@ beforeAll(async () => {
   t = await startTestWhistle(
     {
       clusters: [{ name: 'c1', joinToken: JOIN_TOKEN, kubeconfig: cluster.kubeconfigPath }],
-      detectors: { tickMs: 1_000, lowDisk: { enabled: false }, podRestartStorm: { enabled: false }, dnsAddonFailure: { enabled: false }, etcdQuorum: { enabled: false }, certExpiry: { enabled: false } },
+      detectors: onlyDetectors({ agentSilent: {}, kubeletDown: {}, nodeNotReady: {} }, { tickMs: 1_000 }),
       upgrades: {
         releases: [
           { name: '2026.11', components: { kubelet: '1.33.5' } },

@@ -14,6 +14,7 @@ import { ingestServices } from '../../ingest/services.ts';
 import { incidentServices } from '../../remediators/incidents/services.ts';
 import { startKubeCluster, type KubeCluster } from '../harness/kube/cluster.ts';
 import { createDeployment, createPdb, waitPdbObserved, waitReadyPods } from '../harness/kube/workloads.ts';
+import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually, JOIN_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 import { JiraStandin } from '../standins/jira.ts';
 import { installScript, startAgent } from './helpers.ts';
@@ -47,7 +48,7 @@ beforeAll(async () => {
   t = await startTestWhistle(
     {
       clusters: [{ name: 'c1', joinToken: JOIN_TOKEN, kubeconfig: cluster.kubeconfigPath }],
-      detectors: { tickMs: 1_000, lowDisk: { enabled: false }, podRestartStorm: { enabled: false }, dnsAddonFailure: { enabled: false }, etcdQuorum: { enabled: false }, certExpiry: { enabled: false } },
+      detectors: onlyDetectors({ agentSilent: {}, kubeletDown: {}, nodeNotReady: {} }, { tickMs: 1_000 }),
       notifications: { groupWaitMs: 0, tickMs: 200, retry: { initialMs: 100, maxMs: 1_000 }, channels: [{ type: 'jira', id: 'jira', url: jira.url, email: JIRA.email, apiToken: JIRA.token, project: 'OPS' }] },
       upgrades: { releases: [{ name: 'r2', components: { kubelet: '1.34.4' } }], soakMs: 500, tickMs: 200, drainTimeoutMs: 10_000, installTimeoutMs: 30_000, readyTimeoutMs: 30_000 },
     },

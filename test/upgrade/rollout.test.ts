@@ -19,6 +19,7 @@ import { ingestServices } from '../../ingest/services.ts';
 import { incidentServices } from '../../remediators/incidents/services.ts';
 import { startKubeCluster, type KubeCluster } from '../harness/kube/cluster.ts';
 import { createDaemonSet, createDeployment, createPdb, waitPdbObserved, waitReadyPods, watchReady } from '../harness/kube/workloads.ts';
+import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually, JOIN_TOKEN, OPERATOR_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 import { hms, installScript, middayZone, startAgent, versionFile } from './helpers.ts';
 
@@ -65,7 +66,7 @@ beforeAll(async () => {
     {
       clusters: [{ name: 'c1', joinToken: JOIN_TOKEN, kubeconfig: cluster.kubeconfigPath }],
       // What a node upgrade can set off stays on (tied to the rollout); what this machine's own disks and the test's pods could say is off.
-      detectors: { tickMs: 1_000, lowDisk: { enabled: false }, podRestartStorm: { enabled: false }, dnsAddonFailure: { enabled: false }, etcdQuorum: { enabled: false }, certExpiry: { enabled: false } },
+      detectors: onlyDetectors({ agentSilent: {}, kubeletDown: {}, nodeNotReady: {} }, { tickMs: 1_000 }),
       upgrades: {
         releases: [
           { name: '2026.11', components: { kubelet: '1.33.5' } },
