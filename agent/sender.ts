@@ -77,6 +77,12 @@ export class Sender {
   private readonly backoff: Backoff;
   /** After a merged batch was rejected, files up to this seq are sent one at a time. */
   private isolateThroughSeq = 0;
+  /**
+   * After a request whose answer never came (connection cut, timeout), the plane may have kept it:
+   * the same files go again, alone, under the same tag, so the plane recognises them as a resend.
+   * Merged with files collected meanwhile they would carry a higher tag and be stored twice.
+   */
+  private resendSame: { firstSeq: number; entries: number } | null = null;
   /** The last problem logged at warn level; repeats are logged at debug until it changes. */
   private lastProblem = '';
   /** When a failed certificate request may be tried again (the token alone keeps telemetry flowing meanwhile). */
@@ -130,7 +136,8 @@ export class Sender {
       if (this.stopping) break;
       // Merge files into one request unless stepping through a group that was rejected as a whole.
       const head = this.opts.spool.headSeq();
-      const lease = await this.opts.spool.lease(head !== undefined && head <= this.isolateThroughSeq ? 1 : Infinity);
+      const again = this.resendSame && head === this.resendSame.firstSeq ? this.resendSame.entries : Infinity;
+      const lease = await this.opts.spool.lease(head !== undefined && head <= this.isolateThroughSeq ? 1 : again);
       if (!lease) continue;
       await this.handle(lease, await this.post(lease));
     }
@@ -138,6 +145,8 @@ export class Sender {
 
   private async handle(lease: Lease, outcome: Outcome): Promise<void> {
     const { spool, stats, logger } = this.opts;
+    // Any answer settles what the plane did with the request; only a lost one leaves it open.
+    this.resendSame = outcome.kind === 'failed' ? { firstSeq: lease.firstSeq, entries: lease.entries.length } : null;
     switch (outcome.kind) {
       case 'delivered':
         await spool.ack(lease);
