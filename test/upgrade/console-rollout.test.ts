@@ -11,12 +11,11 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeAgent } from '../../agent/node-agent.ts';
 import type { Rollout } from '../../bootstrap/upgrade/rollout-store.ts';
-import { ingestServices } from '../../ingest/services.ts';
 import { launchChromium, screenshot, signIn } from '../console/browser.ts';
 import { startKubeCluster, type KubeCluster } from '../harness/kube/cluster.ts';
 import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually, JOIN_TOKEN, OPERATOR_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
-import { installScript, startAgent, versionFile } from './helpers.ts';
+import { KUBELET_RELEASES, startReportingAgents, versionFile } from './helpers.ts';
 
 const NODES = ['worker-0', 'worker-1'];
 
@@ -43,11 +42,7 @@ beforeAll(async () => {
       clusters: [{ name: 'c1', joinToken: JOIN_TOKEN, kubeconfig: cluster.kubeconfigPath }],
       detectors: onlyDetectors({ agentSilent: {}, kubeletDown: {}, nodeNotReady: {} }, { tickMs: 1_000 }),
       upgrades: {
-        releases: [
-          { name: '2026.11', components: { kubelet: '1.33.5' } },
-          { name: '2026.12', description: 'kubelet CVE fix', components: { kubelet: '1.34.4' } },
-        ],
-        clusterReleases: { c1: '2026.11' },
+        ...KUBELET_RELEASES,
         soakMs: 500,
         tickMs: 200,
         drainTimeoutMs: 30_000,
@@ -57,13 +52,7 @@ beforeAll(async () => {
     },
     { dir: join(dir, 'whistle') },
   );
-  const script = await installScript(dir);
-  for (const node of NODES) agents.push(await startAgent({ dir, server: t.url, node, script, initial: '1.33.5' }));
-  for (const node of NODES) {
-    await eventually(async () => t.whistle.service(ingestServices.nodes).get('c1', node), `${node}'s agent registered`);
-    expect((await t.operator('POST', `/v1/nodes/c1/${node}/authorize`)).status).toBe(200);
-  }
-  await eventually(async () => ((await (await t.operator('GET', '/v1/releases/2026.12')).json()) as { nodes: unknown[] }).nodes.length === NODES.length, 'every agent reporting its kubelet version', 60_000, 200);
+  agents.push(...(await startReportingAgents(t, { dir, nodes: NODES, release: '2026.12' })));
   // The first node's install waits until the test lets it go: the rollout stays in progress.
   for (const node of NODES) await writeFile(`${versionFile(dir, node)}.hold`, '');
   browser = await launchChromium();

@@ -7,10 +7,12 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { expect } from 'vitest';
 import { createNodeAgent, type NodeAgent } from '../../agent/node-agent.ts';
 import { parseConfig } from '../../app/config.ts';
 import { localTime } from '../../bootstrap/upgrade/windows.ts';
-import { JOIN_TOKEN } from '../helpers/whistle.ts';
+import { ingestServices } from '../../ingest/services.ts';
+import { eventually, JOIN_TOKEN, type TestWhistle } from '../helpers/whistle.ts';
 
 const INSTALL = `#!/bin/sh
 # install.sh FILE VERSION: stands for "apt-get install kubelet=VERSION".
@@ -55,6 +57,33 @@ export async function startAgent(o: { dir: string; server: string; node: string;
   const agent = createNodeAgent(cfg, { logger: pino({ level: 'silent' }), selfMetrics: false });
   await agent.start();
   return agent;
+}
+
+/** The two stack releases the rollout suites plan between: c1 runs the first, the second fixes a kubelet CVE. */
+export const KUBELET_RELEASES = {
+  releases: [
+    { name: '2026.11', components: { kubelet: '1.33.5' } },
+    { name: '2026.12', description: 'kubelet CVE fix', components: { kubelet: '1.34.4' } },
+  ],
+  clusterReleases: { c1: '2026.11' },
+};
+
+/**
+ * A real agent per node (kubelet at `initial`, installed through the suite's script), each
+ * authorized through the API, and returned once the plane has every node's reported version for
+ * `release`: from then on a rollout of it can be planned.
+ */
+export async function startReportingAgents(t: TestWhistle, o: { dir: string; nodes: readonly string[]; release: string; initial?: string }): Promise<NodeAgent[]> {
+  const script = await installScript(o.dir);
+  const agents: NodeAgent[] = [];
+  for (const node of o.nodes) agents.push(await startAgent({ dir: o.dir, server: t.url, node, script, initial: o.initial ?? '1.33.5' }));
+  for (const node of o.nodes) {
+    await eventually(async () => t.whistle.service(ingestServices.nodes).get('c1', node), `${node}'s agent registered`);
+    expect((await t.operator('POST', `/v1/nodes/c1/${node}/authorize`)).status).toBe(200);
+  }
+  const reported = async () => ((await (await t.operator('GET', `/v1/releases/${o.release}`)).json()) as { nodes: unknown[] }).nodes.length;
+  await eventually(async () => (await reported()) === o.nodes.length, 'every agent reporting its kubelet version', 60_000, 200);
+  return agents;
 }
 
 /** An IANA zone (Etc/GMT±N) in which it is now around midday, so a window of the next minutes never crosses local midnight. */

@@ -10,14 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeAgent } from '../../agent/node-agent.ts';
 import type { UpgradePlan } from '../../bootstrap/upgrade/plan.ts';
 import type { Rollout } from '../../bootstrap/upgrade/rollout-store.ts';
-import { ingestServices } from '../../ingest/services.ts';
 import { incidentServices } from '../../remediators/incidents/services.ts';
 import { startKubeCluster, type KubeCluster } from '../harness/kube/cluster.ts';
 import { createDeployment, createPdb, waitPdbObserved, waitReadyPods } from '../harness/kube/workloads.ts';
 import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually, JOIN_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
 import { JiraStandin } from '../standins/jira.ts';
-import { installScript, startAgent } from './helpers.ts';
+import { startReportingAgents } from './helpers.ts';
 
 const NS = 'apps';
 const NODES = ['worker-0', 'worker-1', 'worker-2'];
@@ -54,13 +53,7 @@ beforeAll(async () => {
     },
     { dir: join(dir, 'whistle') },
   );
-  const script = await installScript(dir);
-  for (const node of NODES) agents.push(await startAgent({ dir, server: t.url, node, script, initial: '1.33.5' }));
-  for (const node of NODES) {
-    await eventually(async () => t.whistle.service(ingestServices.nodes).get('c1', node), `${node}'s agent registered`);
-    expect((await t.operator('POST', `/v1/nodes/c1/${node}/authorize`)).status).toBe(200);
-  }
-  await eventually(async () => (await json<{ nodes: unknown[] }>(t.operator('GET', '/v1/releases/r2'))).body.nodes.length === NODES.length, 'every agent reporting its version', 60_000, 200);
+  agents.push(...(await startReportingAgents(t, { dir, nodes: NODES, release: 'r2' })));
 }, 240_000);
 
 afterAll(async () => {

@@ -15,13 +15,12 @@ import type { NodeAgent } from '../../agent/node-agent.ts';
 import { CONTROL_PLANE_LABEL } from '../../bootstrap/nodes/index.ts';
 import type { Rollout } from '../../bootstrap/upgrade/rollout-store.ts';
 import type { UpgradePlan } from '../../bootstrap/upgrade/plan.ts';
-import { ingestServices } from '../../ingest/services.ts';
 import { incidentServices } from '../../remediators/incidents/services.ts';
 import { startKubeCluster, type KubeCluster } from '../harness/kube/cluster.ts';
 import { createDaemonSet, createDeployment, createPdb, waitPdbObserved, waitReadyPods, watchReady } from '../harness/kube/workloads.ts';
 import { onlyDetectors } from '../helpers/detectors.ts';
 import { eventually, JOIN_TOKEN, OPERATOR_TOKEN, startTestWhistle, type TestWhistle } from '../helpers/whistle.ts';
-import { hms, installScript, middayZone, startAgent, versionFile } from './helpers.ts';
+import { hms, KUBELET_RELEASES, middayZone, startReportingAgents, versionFile } from './helpers.ts';
 
 const NS = 'apps';
 const CP = ['cp-0', 'cp-1'];
@@ -68,11 +67,7 @@ beforeAll(async () => {
       // What a node upgrade can set off stays on (tied to the rollout); what this machine's own disks and the test's pods could say is off.
       detectors: onlyDetectors({ agentSilent: {}, kubeletDown: {}, nodeNotReady: {} }, { tickMs: 1_000 }),
       upgrades: {
-        releases: [
-          { name: '2026.11', components: { kubelet: '1.33.5' } },
-          { name: '2026.12', description: 'kubelet CVE fix', components: { kubelet: '1.34.4' } },
-        ],
-        clusterReleases: { c1: '2026.11' },
+        ...KUBELET_RELEASES,
         soakMs: 1_500,
         tickMs: 200,
         drainTimeoutMs: 30_000,
@@ -82,18 +77,7 @@ beforeAll(async () => {
     },
     { dir: join(dir, 'whistle') },
   );
-  const script = await installScript(dir);
-  for (const node of NODES) agents.push(await startAgent({ dir, server: t.url, node, script, initial: '1.33.5' }));
-  for (const node of NODES) {
-    await eventually(async () => t.whistle.service(ingestServices.nodes).get('c1', node), `${node}'s agent registered`);
-    expect((await t.operator('POST', `/v1/nodes/c1/${node}/authorize`)).status).toBe(200);
-  }
-  await eventually(
-    async () => (await json<{ nodes: { node: string }[] }>(t.operator('GET', '/v1/releases/2026.12'))).body.nodes.length === NODES.length,
-    'every agent reporting its kubelet version',
-    60_000,
-    200,
-  );
+  agents.push(...(await startReportingAgents(t, { dir, nodes: NODES, release: '2026.12' })));
 }, 240_000);
 
 afterAll(async () => {
